@@ -1,0 +1,8 @@
+"""assistant: question answering over news articles, with exact cited spans."""
+
+from assistant.settings import Settings  # noqa: I001  (first: it switches the libraries offline)
+from assistant.app import Assistant
+from assistant.types import Answer, Citation, Document, IngestReport, Passage, ScoredPassage
+
+__all__ = ["Answer", "Assistant", "Citation", "Document", "IngestReport", "Passage", "ScoredPassage", "Settings"]
+__version__ = "0.1.0"

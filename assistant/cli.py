@@ -1,0 +1,191 @@
+"""The `assistant` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from assistant.settings import Settings
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Index folder (default: $ASSISTANT_INDEX_DIR or ./index).",
+)
+chroma_option = click.option(
+    "--chroma-url", default=None, help="Use a Chroma server, e.g. http://127.0.0.1:8000 (default: $ASSISTANT_CHROMA_URL)."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Settings:
+    return Settings.from_env(debug=ctx.obj.get("debug") or None, **overrides)
+
+
+def _assistant(settings: Settings) -> Any:
+    from assistant.app import Assistant
+
+    return Assistant(settings=settings)
+
+
+def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Errors become one clear line and exit status 1; `--debug` shows the traceback instead."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as e:
+            if click.get_current_context().obj.get("debug"):
+                raise
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _echo_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(package_name="assistant")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Ask questions about news articles and get answers with exact cited spans.
+
+    \b
+    Quick start:
+      assistant ask "why did Tokayev prefer the CSTO?"   # uses the bundled sample article
+      assistant ingest articles/                          # add your own (txt, md, html, pdf, jsonl)
+      assistant ask "who mediated between Erdogan and Putin?" --json
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_option
+@chroma_option
+@json_option
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.pass_context
+@friendly_errors
+def ingest(
+    ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, chroma_url: str | None, as_json: bool,
+    progress: bool | None,
+) -> None:
+    """Add files or folders (txt, md, html, pdf, jsonl) to the index.
+
+    Unchanged files are skipped, changed files replace their old passages, and a file that
+    cannot be read is reported without stopping the others. Exit status 1 if any file failed.
+
+    \b
+    Example:
+      assistant ingest news/ extra/article.html --index my-index
+    """
+    bot = _assistant(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url))
+    report = bot.ingest(paths, progress=progress)
+    if as_json:
+        _echo_json(report.to_json())
+    else:
+        for source, reason in report.failed:
+            click.echo(f"failed: {source}: {reason}", err=True)
+        click.echo(report.summary())
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("question")
+@index_option
+@chroma_option
+@json_option
+@click.option("-k", "--top-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve.")
+@click.pass_context
+@friendly_errors
+def ask(
+    ctx: click.Context, question: str, index_dir: Path | None, chroma_url: str | None, as_json: bool,
+    top_k: int | None,
+) -> None:
+    """Answer QUESTION with numbered citations of the exact supporting spans.
+
+    On an empty index the bundled sample article is ingested first.
+
+    \b
+    Example:
+      assistant ask "why did Tokayev prefer the CSTO?" --json
+    """
+    bot = _assistant(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url, top_k=top_k))
+    bot.ensure_sample()
+    answer = bot.ask(question)
+    if as_json:
+        _echo_json(answer.to_json())
+        return
+    click.echo(answer.text)
+    if answer.citations:
+        click.echo()
+    for c in answer.citations:
+        click.echo(f"[{c.n}] {c.source} [{c.start}:{c.end}]")
+        click.echo(f"    {c.text}")
+
+
+@main.command()
+@index_option
+@chroma_option
+@json_option
+@click.pass_context
+@friendly_errors
+def stats(ctx: click.Context, index_dir: Path | None, chroma_url: str | None, as_json: bool) -> None:
+    """Count the documents and passages in the index."""
+    counts = _assistant(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url)).stats()
+    if as_json:
+        _echo_json(counts)
+    else:
+        click.echo(f"{counts['documents']} documents, {counts['passages']} passages")
+
+
+@main.command()
+@click.argument("source")
+@index_option
+@chroma_option
+@click.pass_context
+@friendly_errors
+def delete(ctx: click.Context, source: str, index_dir: Path | None, chroma_url: str | None) -> None:
+    """Remove a document (by file path, `file#line`, or doc id) and all its passages."""
+    removed = _assistant(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url)).delete(source)
+    if not removed:
+        raise click.ClickException(f"no document from {source!r} in the index")
+    click.echo(f"deleted {removed} document{'s' if removed != 1 else ''}")
+
+
+@main.command()
+@click.argument("doc")
+@index_option
+@chroma_option
+@json_option
+@click.pass_context
+@friendly_errors
+def show(ctx: click.Context, doc: str, index_dir: Path | None, chroma_url: str | None, as_json: bool) -> None:
+    """Print a stored document (by doc id or source) exactly as its offsets index it."""
+    bot = _assistant(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url))
+    found = bot.find(doc)
+    if not found:
+        raise click.ClickException(f"no document {doc!r} in the index")
+    for info in found:
+        text = bot.document_text(info.doc_id)
+        if as_json:
+            _echo_json({"doc_id": info.doc_id, "source": info.source, "metadata": info.metadata, "text": text})
+        else:
+            click.echo(text)

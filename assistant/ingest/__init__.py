@@ -1,0 +1,1 @@
+"""From files to indexed passages: loaders, the sentence splitter and the ingest pipeline."""

@@ -1,0 +1,97 @@
+"""Files to indexed passages: load, split, embed in large batches, write; idempotent and crash-safe."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from assistant.embeddings import Embedder
+from assistant.ingest.loaders import LoadFailure, expand, load
+from assistant.ingest.splitter import split_document
+from assistant.settings import Settings
+from assistant.store import COMMITTED, Store
+from assistant.types import Document, IngestReport, Passage, Sentence
+
+
+@dataclass
+class _Split:
+    doc: Document
+    replaces: bool
+    sentences: list[Sentence]
+    passages: list[Passage]
+
+
+def passage_vectors(split_sentences: list[Sentence], vectors: np.ndarray, passages: list[Passage]) -> np.ndarray:
+    """A passage's vector is the normalized mean of its sentences' vectors: each sentence is encoded once."""
+    row = {(s.start, s.end): i for i, s in enumerate(split_sentences)}
+    out = np.zeros((len(passages), vectors.shape[1]), dtype=np.float32)
+    for j, p in enumerate(passages):
+        out[j] = vectors[[row[span] for span in p.sentence_spans]].mean(axis=0)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms == 0, 1.0, norms)
+
+
+class Ingestor:
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        # Encode many documents' sentences at once: one model call per batch beats one per document.
+        self.flush_sentences = max(settings.embed_batch_size * 8, 256)
+
+    def ingest(self, paths: Iterable[str | os.PathLike[str]], progress: bool | None = None) -> IngestReport:
+        report = IngestReport()
+        show = sys.stderr.isatty() if progress is None else progress
+        with self.store.write_lock():
+            self.store.recover()
+            files = list(expand(paths))
+            pending: list[_Split] = []
+            bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
+            for item in bar:
+                if isinstance(item, LoadFailure):
+                    report.failed.append((item.source, item.reason))
+                    continue
+                for loaded in load(item):
+                    if isinstance(loaded, LoadFailure):
+                        report.failed.append((loaded.source, loaded.reason))
+                    elif (split := self._split_if_changed(loaded, report)) is not None:
+                        pending.append(split)
+                if sum(len(s.sentences) for s in pending) >= self.flush_sentences:
+                    self._write(pending, report)
+                    pending = []
+                bar.set_postfix(passages=report.passages)
+            self._write(pending, report)
+            bar.close()
+        return report
+
+    def _split_if_changed(self, doc: Document, report: IngestReport) -> _Split | None:
+        existing = self.store.document(doc.doc_id)
+        if existing is not None and existing.status == COMMITTED and existing.content_hash == doc.content_hash:
+            report.unchanged.append(doc.source)
+            return None
+        sentences, passages = split_document(
+            doc, self.settings.passage_chars, self.settings.passage_overlap_sentences
+        )
+        return _Split(doc, existing is not None, sentences, passages)
+
+    def _write(self, splits: list[_Split], report: IngestReport) -> None:
+        if not splits:
+            return
+        texts = [s.text for split in splits for s in split.sentences]
+        vectors = self.embedder.encode(texts, batch_size=self.settings.embed_batch_size)
+        offset = 0
+        for split in splits:
+            mine = vectors[offset : offset + len(split.sentences)]
+            offset += len(split.sentences)
+            self.store.begin(split.doc)
+            if split.replaces:
+                self.store.delete_units(split.doc.doc_id)
+            self.store.add(split.passages, passage_vectors(split.sentences, mine, split.passages), split.sentences, mine)
+            self.store.commit(split.doc, len(split.passages))
+            report.added.append(split.doc.source)
+            report.passages += len(split.passages)

@@ -1,0 +1,156 @@
+"""The small plain types every module shares: nothing here imports an outside library."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def stable_id(*parts: object, length: int = 20) -> str:
+    """A short deterministic id from its parts (same parts, same id, across runs and machines)."""
+    digest = hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8"))
+    return digest.hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article as stored: `text` is what every offset indexes."""
+
+    doc_id: str
+    source: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        return stable_id(self.text, sorted(self.metadata.items()), length=32)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A character range `[start, end)` of a document's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable window of a document: `text == document.text[start:end]`."""
+
+    doc_id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # The (start, end) offsets of the sentences the passage is made of, in order.
+    sentence_spans: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def id(self) -> str:
+        return stable_id(self.doc_id, self.start, self.end, self.text)
+
+    def sentences(self) -> list["Sentence"]:
+        return [
+            Sentence(self.doc_id, self.source, a, b, self.text[a - self.start : b - self.start])
+            for a, b in self.sentence_spans
+        ]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a document, the unit that is embedded and cited."""
+
+    doc_id: str
+    source: str
+    start: int
+    end: int
+    text: str
+
+    @property
+    def id(self) -> str:
+        return stable_id("s", self.doc_id, self.start, self.end, self.text)
+
+
+@dataclass(frozen=True)
+class ScoredPassage:
+    passage: Passage
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.passage
+        return {
+            "source": p.source,
+            "doc_id": p.doc_id,
+            "start": p.start,
+            "end": p.end,
+            "score": round(float(self.score), 6),
+            "text": p.text,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An exact, checkable span of a source that supports (part of) an answer."""
+
+    n: int
+    source: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[ScoredPassage] = field(default_factory=list)
+    resolved_question: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "passages": [p.to_json() for p in self.passages],
+        }
+        if self.resolved_question is not None:
+            out["resolved_question"] = self.resolved_question
+        return out
+
+
+@dataclass
+class IngestReport:
+    """What one ingest call did, per file: added, unchanged (already indexed) or failed (with why)."""
+
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    passages: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.unchanged)} unchanged, "
+            f"{len(self.failed)} failed ({self.passages} passages added)"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "unchanged": self.unchanged,
+            "failed": [{"source": s, "reason": r} for s, r in self.failed],
+            "passages": self.passages,
+        }

@@ -1,0 +1,48 @@
+"""Shared fixtures: real Chroma indexes in temp folders, the real packaged model, the bundled article."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.app import sample_path
+
+SAMPLE_QUESTION = "why did Tokayev prefer the CSTO?"
+SAMPLE_SENTENCE = "Tokayev preferred Russia over Turkey and has been purging Nazarbayev’s loyalists in key positions."
+
+
+@pytest.fixture(scope="session")
+def sample_text() -> str:
+    return sample_path().read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def make_assistant(tmp_path: Path) -> Callable[..., Assistant]:
+    """A fresh Assistant on its own index folder under tmp_path; keyword args override settings."""
+
+    def make(name: str = "index", **overrides: object) -> Assistant:
+        return Assistant(index_dir=tmp_path / name, **overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sample_bot(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """One Assistant with the bundled sample ingested, shared by read-only tests."""
+    bot = Assistant(index_dir=tmp_path_factory.mktemp("sample") / "index")
+    report = bot.ingest([sample_path()], progress=False)
+    assert report.ok and report.added
+    return bot
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    """Write a small real file for a test (parents created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
