@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +64,11 @@ class ExtractiveAnswerer:
         limit = self.settings.max_answer_sentences if wants_explanation(question) else 1
         chosen = [s for s in ranked[:limit] if s.score >= ranked[0].score - EXTRA_SENTENCE_MARGIN]
         return cite(question, [c.sentence for c in chosen], passages)
+
+
+def answer_pieces(answer: Answer) -> Iterator[str]:
+    """The answer's text cut into word-sized pieces, for streaming; they join back to `answer.text`."""
+    yield from re.findall(r"\S+\s*|\s+", answer.text)
 
 
 def cite(question: str, sentences: list[Sentence], passages: list[ScoredPassage]) -> Answer:

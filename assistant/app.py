@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer import ExtractiveAnswerer
+from assistant.answer import ExtractiveAnswerer, answer_pieces
 from assistant.embeddings import get_embedder
 from assistant.ingest.pipeline import Ingestor
 from assistant.retrieval import DenseRetriever
 from assistant.settings import Settings
 from assistant.store import DocumentInfo, Store
-from assistant.types import Answer, IngestReport, ScoredPassage
+from assistant.types import Answer, Filters, IngestReport, ScoredPassage
 
 MAX_QUESTION_CHARS = 2000
 
@@ -107,16 +107,47 @@ class Assistant:
     def embed_question(self, question: str) -> np.ndarray:
         return self.embedder.encode([question])[0]
 
-    def retrieve(self, question: str, k: int | None = None) -> list[ScoredPassage]:
+    def retrieve(
+        self, question: str, k: int | None = None, filters: Filters | None = None
+    ) -> list[ScoredPassage]:
+        """The passages most likely to answer `question`, best first."""
         question = clean_question(question)
-        return self._dense.retrieve(question, self.embed_question(question), k or self.settings.top_k)
+        return self._dense.retrieve(question, self.embed_question(question), k or self.settings.top_k, filters)
 
-    def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
-        """Answer with citations, or abstain when the articles do not support an answer."""
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Any] | None = None,
+        *,
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Answer:
+        """Answer with citations, or abstain when the articles do not support an answer.
+
+        `history` is the conversation so far, as (question, answer) pairs or chat messages
+        (`{"role": ..., "content": ...}`); `k` and `filters` narrow retrieval for this question.
+        """
         question = clean_question(question)
         vector = self.embed_question(question)
-        passages = self._dense.retrieve(question, vector, self.settings.top_k)
+        passages = self._dense.retrieve(question, vector, k or self.settings.top_k, filters)
         return self._answerer.answer(question, vector, passages)
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Any] | None = None,
+        *,
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Iterator[str | Answer]:
+        """The answer's text in pieces as it is produced, then the complete `Answer` as the last item.
+
+        The final `Answer.text` is authoritative: a UI replaces what it streamed with it.
+        """
+        answer = self.ask(question, history, k=k, filters=filters)
+        for piece in answer_pieces(answer):
+            yield piece
+        yield answer
 
     @cached_property
     def retriever(self) -> Any:

@@ -7,11 +7,13 @@ from typing import Protocol
 import numpy as np
 
 from assistant.store import Store
-from assistant.types import ScoredPassage
+from assistant.types import Filters, ScoredPassage
 
 
 class Retriever(Protocol):
-    def retrieve(self, question: str, vector: np.ndarray, k: int) -> list[ScoredPassage]: ...
+    def retrieve(
+        self, question: str, vector: np.ndarray, k: int, filters: Filters | None = None
+    ) -> list[ScoredPassage]: ...
 
 
 class DenseRetriever:
@@ -20,5 +22,7 @@ class DenseRetriever:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def retrieve(self, question: str, vector: np.ndarray, k: int) -> list[ScoredPassage]:
-        return [ScoredPassage(p, score) for p, score in self.store.query_passages(vector, k)]
+    def retrieve(
+        self, question: str, vector: np.ndarray, k: int, filters: Filters | None = None
+    ) -> list[ScoredPassage]:
+        return [ScoredPassage(p, score) for p, score in self.store.query_passages(vector, k, filters)]

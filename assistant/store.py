@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from assistant.settings import Settings
-from assistant.types import Document, Passage, Sentence
+from assistant.types import Document, Filters, Passage, Sentence
 
 PENDING, COMMITTED = "pending", "committed"
 _PAGE = 5000
@@ -62,6 +62,22 @@ def _client(settings: Settings) -> Any:
 def _date_number(date: str) -> int | None:
     digits = date.replace("-", "")[:8]
     return int(digits) if len(digits) == 8 and digits.isdigit() else None
+
+
+def where_clause(filters: Filters | None) -> dict[str, Any] | None:
+    """Chroma `where` for these filters (dates compare as YYYYMMDD numbers); None for no filter."""
+    if not filters:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    for op, date in (("$gte", filters.date_from), ("$lte", filters.date_to)):
+        if date:
+            number = _date_number(date)
+            if number is None:
+                raise ValueError(f"not a date (YYYY-MM-DD): {date!r}")
+            clauses.append({"date_num": {op: number}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def _span_metadata(unit: Passage | Sentence) -> dict[str, Any]:
@@ -233,11 +249,11 @@ class Store:
         committed = self.documents.get(where={"status": COMMITTED}, include=[])["ids"]
         return {"documents": len(committed), "passages": self.passages.count()}
 
-    def query_passages(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[Passage, float]]:
-        return [(passage_from(t, m), s) for t, m, s in self._query(self.passages, vector, k, where)]
-
-    def query_sentences(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[Sentence, float]]:
-        return [(sentence_from(t, m), s) for t, m, s in self._query(self.sentences, vector, k, where)]
+    def query_passages(
+        self, vector: np.ndarray, k: int, filters: Filters | None = None
+    ) -> list[tuple[Passage, float]]:
+        hits = self._query(self.passages, vector, k, where_clause(filters))
+        return [(passage_from(t, m), s) for t, m, s in hits]
 
     def _query(self, col: Any, vector: np.ndarray, k: int, where: dict | None) -> list[tuple[str, dict, float]]:
         k = min(k, col.count())

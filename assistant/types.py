@@ -92,6 +92,19 @@ class ScoredPassage:
 
 
 @dataclass(frozen=True)
+class Filters:
+    """Which documents a question may be answered from; empty means all."""
+
+    sources: tuple[str, ...] = ()
+    # Inclusive ISO dates (YYYY-MM-DD) compared with each document's `date` metadata.
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.date_from or self.date_to)
+
+
+@dataclass(frozen=True)
 class Citation:
     """An exact, checkable span of a source that supports (part of) an answer."""
 
