@@ -24,6 +24,7 @@ class LoadFailure:
     reason: str
 
 
+_WESTERN = {"cp1252", "latin_1", "iso8859_15"}
 _DATE_HEADER = re.compile(r"\A\s*date[:\s]\s*(\d{4}-\d{2}-\d{2})\b", re.IGNORECASE)
 _MD_TITLE = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
@@ -38,9 +39,14 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         raise LoadError("binary content or unknown text encoding")
+    # Short texts fit several single-byte code pages equally well; among equals, prefer the
+    # Western one, by far the most common legacy encoding of English-language news.
+    if any(m.encoding in _WESTERN and m.chaos <= best.chaos for m in matches):
+        return data.decode("cp1252", errors="replace")
     return str(best)
 
 
