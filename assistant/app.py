@@ -55,6 +55,7 @@ class Assistant:
         self.settings = base.replace(index_dir=Path(index_dir) if index_dir is not None else None, **overrides)
         self.embedder = get_embedder(self.settings.model)
         self.store = Store(self.settings, self.embedder.name, self.embedder.dimension)
+        self.store.recover_if_idle()
         self._dense = DenseRetriever(self.store)
         self._answerer = ExtractiveAnswerer(self.store, self.settings)
 

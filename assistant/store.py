@@ -138,7 +138,7 @@ class Store:
     # -- writes -------------------------------------------------------------------------------
 
     @contextmanager
-    def write_lock(self) -> Iterator[None]:
+    def write_lock(self, timeout: float | None = None) -> Iterator[None]:
         """Serialize writers of one embedded index across processes; a second writer gets a clear error."""
         if self.settings.chroma_url:
             yield
@@ -147,7 +147,7 @@ class Store:
 
         lock = FileLock(str(Path(self.settings.index_dir) / ".write.lock"))
         try:
-            lock.acquire(timeout=self.settings.lock_timeout)
+            lock.acquire(timeout=self.settings.lock_timeout if timeout is None else timeout)
         except Timeout:
             raise IndexBusyError(
                 f"the index at {self.location} is in use by another process; try again when it has finished"
@@ -156,6 +156,16 @@ class Store:
             yield
         finally:
             lock.release()
+
+    def recover_if_idle(self) -> list[str]:
+        """Clean up after a crashed writer, unless a live writer holds the index (its work is not debris)."""
+        if self.settings.chroma_url:
+            return []
+        try:
+            with self.write_lock(timeout=0):
+                return self.recover()
+        except IndexBusyError:
+            return []
 
     def begin(self, doc: Document) -> None:
         """Record the document as pending: its passages may be half-written until `commit`."""
