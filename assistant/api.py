@@ -6,7 +6,7 @@ functions here, so the two APIs cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException
@@ -69,33 +69,28 @@ def api_router(bot: Assistant, logins: Credentials) -> APIRouter:
     """Routes under /api; with `logins`, every request must carry HTTP Basic credentials."""
     basic = HTTPBasic(auto_error=False, realm="assistant")
 
-    def authorize(given: HTTPBasicCredentials | None = Depends(basic)) -> None:
+    def authorize(given: HTTPBasicCredentials | None = Depends(basic)) -> None:  # noqa: B008 (FastAPI's idiom)
         if logins and (given is None or not allowed(logins, given.username, given.password)):
-            raise HTTPException(401, "valid credentials required", headers={"WWW-Authenticate": 'Basic realm="assistant"'})
+            raise HTTPException(401, "valid credentials required", headers={"WWW-Authenticate": "Basic"})
 
     router = APIRouter(prefix="/api", dependencies=[Depends(authorize)])
 
     # Plain `def` routes run in FastAPI's thread pool, so concurrent requests do not wait for each other.
     @router.post("/ask")
     def ask(request: AskRequest) -> dict[str, Any]:
-        return _client_errors(
-            ask_payload, bot, request.question, request.history, request.k, request.sources,
-            request.date_from, request.date_to,
-        )
+        return _client_errors(lambda: ask_payload(bot, **request.model_dump()))
 
     @router.post("/retrieve")
     def retrieve(request: RetrieveRequest) -> dict[str, Any]:
-        return _client_errors(
-            retrieve_payload, bot, request.question, request.k, request.sources, request.date_from, request.date_to
-        )
+        return _client_errors(lambda: retrieve_payload(bot, **request.model_dump()))
 
     return router
 
 
-def _client_errors(func: Any, *args: Any) -> dict[str, Any]:
+def _client_errors(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """A bad question or filter is the client's error (400 with the reason), not a server crash."""
     try:
-        return func(*args)
+        return call()
     except ValueError as e:  # QuestionError, or a filter date that is not YYYY-MM-DD
         raise HTTPException(400, str(e)) from None
 

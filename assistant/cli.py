@@ -194,7 +194,7 @@ def show(ctx: click.Context, doc: str, index_dir: Path | None, chroma_url: str |
 @main.command()
 @index_option
 @chroma_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; a non-local one needs auth.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (not local: needs auth).")
 @click.option("--port", type=click.IntRange(0, 65535), default=7860, show_default=True, help="Port to listen on.")
 @click.option(
     "--share",

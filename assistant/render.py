@@ -7,7 +7,6 @@ document text into HTML except through `text_html`, which escapes HTML and neutr
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from pathlib import PurePath
@@ -70,9 +69,15 @@ def highlighted(text: str, start: int, end: int, context: tuple[int, int]) -> st
     )
 
 
+def file_name(source: str) -> str:
+    """The file part of a source path, keeping a jsonl record's `#line`."""
+    path, sep, record = source.partition("#")
+    return PurePath(path).name + sep + record
+
+
 def describe(source: str, metadata: dict[str, Any]) -> str:
     """`title · date · file` for a source header, escaped."""
-    name = PurePath(source.split("#")[0]).name + (f"#{source.split('#', 1)[1]}" if "#" in source else "")
+    name = file_name(source)
     parts = [f"<strong>{text_html(str(metadata.get('title') or name))}</strong>"]
     if metadata.get("date"):
         parts.append(f'<span class="date">{text_html(str(metadata["date"]))}</span>')
@@ -107,4 +112,6 @@ def sources_html(
     return f'<div class="sources">{"".join(cards)}</div>'
 
 
-EMPTY_SOURCES = '<div class="sources empty"><p>Sources of the answer appear here, with the cited words highlighted.</p></div>'
+EMPTY_SOURCES = (
+    '<div class="sources empty"><p>Sources of the answer appear here, with the cited words highlighted.</p></div>'
+)

@@ -14,7 +14,7 @@ from assistant.api import ask_payload, create_app, make_filters, retrieve_payloa
 from assistant.app import Assistant
 from assistant.auth import check_bind, credentials, is_local
 from assistant.ingest.loaders import LOADERS
-from assistant.render import EMPTY_SOURCES, answer_html, describe, sources_html, text_html
+from assistant.render import EMPTY_SOURCES, answer_html, file_name, sources_html, text_html
 from assistant.settings import Settings
 from assistant.types import Answer, IngestReport
 from assistant.uploads import UploadError, save_upload
@@ -26,7 +26,8 @@ EXAMPLES = [
 ]
 CSS = """
 #sources { max-height: 640px; overflow-y: auto; }
-.sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 10px; }
+.sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; }
+.sources .source + .source { margin-top: 10px; }
 .sources .source.flash { outline: 3px solid var(--color-accent); }
 .sources .source-head { font-size: 0.9em; margin-bottom: 4px; }
 .sources .num { font-weight: 700; color: var(--color-accent); }
@@ -121,15 +122,19 @@ class ChatApp:
     def library(self) -> tuple[list[list[Any]], Any, Any]:
         """The documents table, and the choices of the delete and source-filter dropdowns."""
         docs = sorted(self.bot.documents(), key=lambda d: (str(d.metadata.get("title", "")).lower(), d.source))
-        rows = [[d.metadata.get("title", ""), d.metadata.get("date", ""), d.passages, _file_name(d.source)] for d in docs]
-        labels = [(f"{d.metadata.get('title') or _file_name(d.source)} ({_file_name(d.source)})", d) for d in docs]
+        rows = [
+            [d.metadata.get("title", ""), d.metadata.get("date", ""), d.passages, file_name(d.source)] for d in docs
+        ]
+        labels = [(f"{d.metadata.get('title') or file_name(d.source)} ({file_name(d.source)})", d) for d in docs]
         return (
             rows,
             gr.Dropdown(choices=[(label, d.doc_id) for label, d in labels], value=None),
             gr.Dropdown(choices=[(label, d.source) for label, d in labels]),
         )
 
-    def add_files(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> list[list[str]]:
+    def add_files(
+        self, files: list[str] | None, progress: gr.Progress = gr.Progress()  # noqa: B008 (Gradio's idiom)
+    ) -> list[list[str]]:
         """Save and ingest each uploaded file; one result row per file, whatever happens to the others."""
         settings = self.bot.settings
         rows: list[list[str]] = []
@@ -163,7 +168,7 @@ class ChatApp:
         upload = Path(found[0].source)
         if upload.parent == uploads and upload.is_file():  # our own copy of an upload (not a jsonl record)
             upload.unlink()
-        return f"Deleted {text_html(found[0].metadata.get('title') or _file_name(found[0].source))}."
+        return f"Deleted {text_html(found[0].metadata.get('title') or file_name(found[0].source))}."
 
     # -- API ----------------------------------------------------------------------------------
 
@@ -201,32 +206,31 @@ class ChatApp:
                 "## Assistant\nAnswers come only from your articles, and every claim cites the exact words it "
                 "rests on: click a marker like **[1]** to see them highlighted in the article."
             )
-            with gr.Tab("Chat"):
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        chatbot = gr.Chatbot(
-                            label="Conversation", height=520, elem_id="chat", feedback_options=None,
-                            buttons=["copy"], placeholder="Ask a question about the articles in the library.",
+            with gr.Tab("Chat"), gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(
+                        label="Conversation", height=520, elem_id="chat", feedback_options=None,
+                        buttons=["copy"], placeholder="Ask a question about the articles in the library.",
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            placeholder="Ask about your articles…", show_label=False, scale=6, autofocus=True,
+                            elem_id="question", max_length=4000,
                         )
+                        ask = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                    gr.Examples(EXAMPLES, inputs=question, label="Try")
+                    new = gr.Button("New conversation", size="sm")
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
+                    # What users tune. Each control feeds one argument of ChatApp.respond, so another
+                    # option (e.g. the answer backend once several exist) is one more control here.
+                    with gr.Accordion("Settings", open=False):
+                        top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to search")
+                        only = gr.Dropdown([], multiselect=True, label="Only these articles (empty: all)")
                         with gr.Row():
-                            question = gr.Textbox(
-                                placeholder="Ask about your articles…", show_label=False, scale=6, autofocus=True,
-                                elem_id="question", max_length=4000,
-                            )
-                            ask = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-                        gr.Examples(EXAMPLES, inputs=question, label="Try")
-                        new = gr.Button("New conversation", size="sm")
-                    with gr.Column(scale=2):
-                        gr.Markdown("### Sources")
-                        sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
-                        # What users tune. Each control feeds one argument of ChatApp.respond, so another
-                        # option (e.g. the answer backend once several exist) is one more control here.
-                        with gr.Accordion("Settings", open=False):
-                            top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to search")
-                            only = gr.Dropdown([], multiselect=True, label="Only these articles (empty: all)")
-                            with gr.Row():
-                                date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD")
-                                date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD")
+                            date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD")
+                            date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD")
             with gr.Tab("Library"):
                 table = gr.Dataframe(
                     headers=["Title", "Date", "Passages", "File"], interactive=False, label="Documents",
@@ -279,7 +283,7 @@ def ingest_result(report: IngestReport) -> str:
         parts.append(f"added ({count}{report.passages} passages)")
     if report.unchanged:
         parts.append("already in the library" if len(report.unchanged) == 1 else f"{len(report.unchanged)} unchanged")
-    parts += [f"failed: {_file_name(source)}: {reason}" for source, reason in report.failed]
+    parts += [f"failed: {file_name(source)}: {reason}" for source, reason in report.failed]
     return "; ".join(parts) or "failed: no article found in the file"
 
 
@@ -289,11 +293,6 @@ def _messages(turns: Sequence[Answer]) -> list[dict[str, str]]:
         messages.append({"role": "user", "content": text_html(answer.question)})
         messages.append({"role": "assistant", "content": answer_html(answer, turn)})
     return messages
-
-
-def _file_name(source: str) -> str:
-    path, sep, record = source.partition("#")
-    return Path(path).name + sep + record
 
 
 def _api_errors(call: Any) -> dict[str, Any]:
