@@ -249,7 +249,7 @@ class ChatApp:
                             headers=["File", "Result"], interactive=False, label="Upload results", elem_id="results",
                         )
                     with gr.Column():
-                        doomed = gr.Dropdown([], label="Document to delete")
+                        doomed = gr.Dropdown([], label="Document to delete", elem_id="delete-doc")
                         remove = gr.Button("Delete", variant="stop")
                         status = gr.Markdown(elem_id="delete-status")
 
@@ -280,7 +280,7 @@ def ingest_result(report: IngestReport) -> str:
     parts = []
     if report.added:
         count = f"{len(report.added)} articles, " if len(report.added) > 1 else ""
-        parts.append(f"added ({count}{report.passages} passages)")
+        parts.append(f"added ({count}{report.passages} passage{'s' if report.passages != 1 else ''})")
     if report.unchanged:
         parts.append("already in the library" if len(report.unchanged) == 1 else f"{len(report.unchanged)} unchanged")
     parts += [f"failed: {file_name(source)}: {reason}" for source, reason in report.failed]

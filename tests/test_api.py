@@ -21,7 +21,7 @@ def test_ask_returns_the_ask_json_contract(client: TestClient, sample_bot: Assis
     response = client.post("/api/ask", json={"question": SAMPLE_QUESTION})
     assert response.status_code == 200
     body = response.json()
-    assert ANSWER_KEYS <= set(body) and body["question"] == SAMPLE_QUESTION and not body["abstained"]
+    assert set(body) >= ANSWER_KEYS and body["question"] == SAMPLE_QUESTION and not body["abstained"]
     assert SAMPLE_SENTENCE in [c["text"] for c in body["citations"]]
     for c in body["citations"]:
         assert set(c) == CITATION_KEYS
