@@ -43,6 +43,8 @@ class Settings:
     # Cosine similarity of the best sentence below which the assistant abstains.
     min_score: float = 0.35
     max_answer_sentences: int = 3
+    # Larger files (or .jsonl lines) are refused with a clear error instead of taking hours to embed.
+    max_file_mb: float = 20.0
     # Seconds a writer waits for another process's write to the same embedded index.
     lock_timeout: float = 10.0
     # Chat server: `user:password` (several separated by commas), or a file of such lines. Required when

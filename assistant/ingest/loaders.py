@@ -24,6 +24,7 @@ class LoadFailure:
     reason: str
 
 
+_WESTERN = {"cp1252", "latin_1", "iso8859_15"}
 _DATE_HEADER = re.compile(r"\A\s*date[:\s]\s*(\d{4}-\d{2}-\d{2})\b", re.IGNORECASE)
 _MD_TITLE = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
@@ -38,9 +39,19 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         raise LoadError("binary content or unknown text encoding")
+    # Short texts fit several single-byte code pages equally well; among equals, prefer the
+    # Western one, by far the most common legacy encoding of English-language news.
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    equals = [m for m in matches if m.chaos <= best.chaos]
+    if western is not None and any(m.encoding in _WESTERN or str(m) == western for m in equals):
+        return western
     return str(best)
 
 
@@ -90,22 +101,29 @@ def load_pdf(path: Path) -> Iterator[Document]:
     yield _document(str(path), "\n\n".join(p for p in pages if p), title=str(title))
 
 
-def load_jsonl(path: Path) -> Iterator[Document | LoadFailure]:
+def load_jsonl(path: Path, max_bytes: int) -> Iterator[Document | LoadFailure]:
     """One article per line (`text`, optional `title`, `date`, `url`, `id`); a bad line fails alone."""
-    for lineno, line in enumerate(decode(path.read_bytes()).splitlines(), start=1):
-        if not line.strip():
-            continue
-        source = f"{path}#{lineno}"
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise LoadError('each line must be a JSON object with a "text" string')
-            meta = {k: str(record[k]) for k in ("title", "date", "url", "id") if record.get(k) is not None}
-            yield _document(source, record["text"], **meta)
-        except json.JSONDecodeError as e:
-            yield LoadFailure(source, f"malformed JSON ({e.msg} at column {e.colno})")
-        except LoadError as e:
-            yield LoadFailure(source, str(e))
+    with path.open("rb") as lines:
+        for lineno, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            source = f"{path}#{lineno}"
+            try:
+                if len(raw) > max_bytes:
+                    raise LoadError(too_large(len(raw), max_bytes))
+                record = json.loads(decode(raw))
+                if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                    raise LoadError('each line must be a JSON object with a "text" string')
+                meta = {k: str(record[k]) for k in ("title", "date", "url", "id") if record.get(k) is not None}
+                yield _document(source, record["text"], **meta)
+            except json.JSONDecodeError as e:
+                yield LoadFailure(source, f"malformed JSON ({e.msg} at column {e.colno})")
+            except LoadError as e:
+                yield LoadFailure(source, str(e))
+
+
+def too_large(size: int, max_bytes: int) -> str:
+    return f"too large ({size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:g} MB, set by ASSISTANT_MAX_FILE_MB)"
 
 
 LOADERS: dict[str, Callable[[Path], Iterable[Document | LoadFailure]]] = {
@@ -115,17 +133,24 @@ LOADERS: dict[str, Callable[[Path], Iterable[Document | LoadFailure]]] = {
     ".html": load_html,
     ".htm": load_html,
     ".pdf": load_pdf,
-    ".jsonl": load_jsonl,
 }
+# A .jsonl file holds many articles: the size limit applies to each line, not to the file.
+STREAMED: dict[str, Callable[[Path, int], Iterable[Document | LoadFailure]]] = {".jsonl": load_jsonl}
+SUPPORTED = (*LOADERS, *STREAMED)
 
 
-def load(path: Path) -> Iterator[Document | LoadFailure]:
+def load(path: Path, max_bytes: int = 20 * 2**20) -> Iterator[Document | LoadFailure]:
     """Documents of one file, or failures naming the file (or line) and the reason."""
-    loader = LOADERS.get(path.suffix.lower())
+    suffix = path.suffix.lower()
     try:
-        if loader is None:
-            raise LoadError(f"unsupported file type {path.suffix or '(none)'!r}; supported: {', '.join(LOADERS)}")
-        yield from loader(path)
+        if suffix in STREAMED:
+            yield from STREAMED[suffix](path, max_bytes)
+            return
+        if suffix not in LOADERS:
+            raise LoadError(f"unsupported file type {path.suffix or '(none)'!r}; supported: {', '.join(SUPPORTED)}")
+        if (size := path.stat().st_size) > max_bytes:
+            raise LoadError(too_large(size, max_bytes))
+        yield from LOADERS[suffix](path)
     except LoadError as e:
         yield LoadFailure(str(path), str(e))
     except OSError as e:
@@ -142,7 +167,7 @@ def expand(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | LoadFailu
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     child = Path(root) / name
-                    if not name.startswith(".") and child.suffix.lower() in LOADERS and child not in seen:
+                    if not name.startswith(".") and child.suffix.lower() in SUPPORTED and child not in seen:
                         seen.add(child)
                         yield child
         elif path.is_file():

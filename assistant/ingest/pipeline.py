@@ -56,7 +56,7 @@ class Ingestor:
                 if isinstance(item, LoadFailure):
                     report.failed.append((item.source, item.reason))
                     continue
-                for loaded in load(item):
+                for loaded in load(item, int(self.settings.max_file_mb * 2**20)):
                     if isinstance(loaded, LoadFailure):
                         report.failed.append((loaded.source, loaded.reason))
                     elif (split := self._split_if_changed(loaded, report)) is not None:
