@@ -53,8 +53,9 @@ class Settings:
     auth_file: str = ""
     # Uploaded files are copied here (empty: `<index_dir>/uploads`) so their sources stay readable.
     upload_dir: str = ""
-    # Larger uploads are refused before they are read: a browser can send anything.
-    max_upload_mb: float = 50.0
+    # Larger uploads are refused before they are stored: a browser can send anything. Above max_file_mb
+    # because a .jsonl upload holds many articles (max_file_mb still applies to each of them).
+    max_upload_mb: float = 100.0
     # Chat events served at once; the default of 1 would make every user wait for the previous question.
     ui_concurrency: int = 8
     debug: bool = False

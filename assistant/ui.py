@@ -13,7 +13,7 @@ import gradio as gr
 from assistant.api import ask_payload, create_app, make_filters, retrieve_payload
 from assistant.app import Assistant
 from assistant.auth import check_bind, credentials, is_local
-from assistant.ingest.loaders import LOADERS
+from assistant.ingest.loaders import SUPPORTED
 from assistant.render import EMPTY_SOURCES, answer_html, file_name, sources_html, text_html
 from assistant.settings import Settings
 from assistant.types import Answer, IngestReport
@@ -58,7 +58,7 @@ document.addEventListener("click", (event) => {
 }, true);
 </script>
 """
-UPLOAD_TYPES = list(LOADERS)
+UPLOAD_TYPES = list(SUPPORTED)
 UPLOAD_CEILING_FACTOR = 10
 
 
@@ -243,7 +243,8 @@ class ChatApp:
                         )
                         gr.Markdown(
                             f"txt, md, html, pdf or jsonl (one article per line); up to {settings.max_upload_mb:g} MB "
-                            "each. A file with the name of an earlier upload replaces it."
+                            f"per upload and {settings.max_file_mb:g} MB per article. A file with the name of an "
+                            "earlier upload replaces it."
                         )
                         results = gr.Dataframe(
                             headers=["File", "Result"], interactive=False, label="Upload results", elem_id="results",

@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.ingest.loaders import LOADERS
+from assistant.ingest.loaders import SUPPORTED
 
 MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^\w.\- ]+")
@@ -38,11 +38,13 @@ def save_upload(source: str | os.PathLike[str], name: str, folder: Path, max_byt
     """Copy an uploaded file into `folder` under a safe version of `name`; a same-named upload is replaced."""
     filename = safe_filename(name)
     suffix = Path(filename).suffix
-    if suffix not in LOADERS:
-        raise UploadError(f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(LOADERS)}")
+    if suffix not in SUPPORTED:
+        raise UploadError(f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(SUPPORTED)}")
     size = os.path.getsize(source)
     if size > max_bytes:
-        raise UploadError(f"too large ({file_size(size)}); the limit is {file_size(max_bytes)}")
+        raise UploadError(
+            f"too large ({file_size(size)}); the limit is {file_size(max_bytes)}, set by ASSISTANT_MAX_UPLOAD_MB"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     root = folder.resolve()
     target = (root / filename).resolve()

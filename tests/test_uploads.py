@@ -52,11 +52,13 @@ def test_a_symlink_planted_in_the_folder_is_not_followed(tmp_path: Path) -> None
 def test_oversized_and_unsupported_uploads_are_refused_with_the_reason(tmp_path: Path) -> None:
     src = tmp_path / "incoming"
     src.write_bytes(b"x" * 2000)
-    with pytest.raises(UploadError, match=r"too large \(2.0 KB\); the limit is 1.0 KB"):
+    with pytest.raises(UploadError, match=r"too large \(2.0 KB\); the limit is 1.0 KB, set by ASSISTANT_MAX_UPLOAD_MB"):
         save_upload(src, "big.txt", tmp_path / "uploads", max_bytes=1000)
     with pytest.raises(UploadError, match="unsupported file type '.exe'"):
         save_upload(src, "tool.exe", tmp_path / "uploads", max_bytes=10_000)
-    assert not (tmp_path / "uploads").exists() or not any((tmp_path / "uploads").iterdir())
+    for name in ("a.txt", "a.md", "a.html", "a.pdf", "a.jsonl"):
+        assert save_upload(src, name, tmp_path / "ok", max_bytes=10_000).path.name == name
+    assert not (tmp_path / "uploads").exists()
 
 
 def test_file_size() -> None:
