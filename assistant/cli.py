@@ -189,3 +189,40 @@ def show(ctx: click.Context, doc: str, index_dir: Path | None, chroma_url: str |
             _echo_json({"doc_id": info.doc_id, "source": info.source, "metadata": info.metadata, "text": text})
         else:
             click.echo(text)
+
+
+@main.command()
+@index_option
+@chroma_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (not local: needs auth).")
+@click.option("--port", type=click.IntRange(0, 65535), default=7860, show_default=True, help="Port to listen on.")
+@click.option(
+    "--share",
+    type=click.Choice(["never"]),
+    default="never",
+    show_default=True,
+    help="Public share links are not offered: they tunnel through an outside server. To reach the chat from "
+    "another machine, use --host with ASSISTANT_AUTH.",
+)
+@click.option(
+    "--no-auth", is_flag=True, help="Serve a non-local --host without a password (only behind a proxy that checks)."
+)
+@click.pass_context
+@friendly_errors
+def chat(
+    ctx: click.Context, index_dir: Path | None, chroma_url: str | None, host: str, port: int, share: str,
+    no_auth: bool,
+) -> None:
+    """Start the web chat (and its HTTP API) and print its URL.
+
+    On an empty index the bundled sample article is ingested first. Binding anything but
+    127.0.0.1/localhost requires ASSISTANT_AUTH=user:password (or ASSISTANT_AUTH_FILE=path).
+
+    \b
+    Example:
+      assistant chat --index my-index          # then open http://127.0.0.1:7860
+      ASSISTANT_AUTH=me:secret assistant chat --host 0.0.0.0
+    """
+    from assistant.ui import serve
+
+    serve(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url), host=host, port=port, no_auth=no_auth)

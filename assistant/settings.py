@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -47,6 +47,17 @@ class Settings:
     max_file_mb: float = 20.0
     # Seconds a writer waits for another process's write to the same embedded index.
     lock_timeout: float = 10.0
+    # Chat server: `user:password` (several separated by commas), or a file of such lines. Required when
+    # the chat binds a non-local host, because the index and uploads are then reachable from the network.
+    auth: str = field(default="", repr=False)
+    auth_file: str = ""
+    # Uploaded files are copied here (empty: `<index_dir>/uploads`) so their sources stay readable.
+    upload_dir: str = ""
+    # Larger uploads are refused before they are stored: a browser can send anything. Above max_file_mb
+    # because a .jsonl upload holds many articles (max_file_mb still applies to each of them).
+    max_upload_mb: float = 100.0
+    # Chat events served at once; the default of 1 would make every user wait for the previous question.
+    ui_concurrency: int = 8
     debug: bool = False
 
     @classmethod
@@ -66,6 +77,11 @@ class Settings:
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def uploads(self) -> Path:
+        """The folder uploaded files are saved in."""
+        return Path(self.upload_dir).expanduser() if self.upload_dir else self.index_dir / "uploads"
 
 
 def _parse(kind: Any, raw: str, name: str) -> Any:

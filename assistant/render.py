@@ -1,0 +1,117 @@
+"""HTML for answers and their sources. Every piece of document or user text is escaped here, exactly once.
+
+Articles are untrusted input: a page may contain `<script>` or `<img onerror=...>`. Nothing below puts
+document text into HTML except through `text_html`, which escapes HTML and neutralizes Markdown too
+(the chat renders Markdown, where `[x](javascript:...)` or `*` would otherwise become markup).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import PurePath
+from typing import Any
+
+from assistant.types import Answer, Citation, ScoredPassage
+
+# Characters that Markdown (or HTML) would read as markup; as numeric entities they show as themselves.
+_MARKUP = re.compile(r"[\\`*_{}\[\]()<>#+\-.!|~&\"'=:]")
+_MARKER = re.compile(r"\[(\d+)\]")
+# Characters of article text shown on each side of a cited span when no retrieved passage contains it.
+CONTEXT_CHARS = 300
+
+
+def text_html(text: str) -> str:
+    """`text` as inert HTML/Markdown: it displays as written and can never become a tag, link or emphasis."""
+    return _MARKUP.sub(lambda m: f"&#{ord(m.group())};", text)
+
+
+def source_id(turn: int, n: int) -> str:
+    """The element id of citation `n` of answer `turn` in the sources panel."""
+    return f"src-{turn}-{n}"
+
+
+def answer_html(answer: Answer, turn: int) -> str:
+    """The answer for the chat: escaped text, with each `[n]` of a real citation linked to its source."""
+    if answer.abstained:
+        return f'<span class="abstained">No answer in the articles.</span> {text_html(answer.text)}'
+    numbers = {c.n for c in answer.citations}
+    parts: list[str] = []
+    last = 0
+    for m in _MARKER.finditer(answer.text):
+        n = int(m.group(1))
+        if n not in numbers:
+            continue
+        parts.append(text_html(answer.text[last : m.start()]))
+        parts.append(f'<a class="cite-marker" href="#{source_id(turn, n)}">[{n}]</a>')
+        last = m.end()
+    parts.append(text_html(answer.text[last:]))
+    return "".join(parts)
+
+
+def context_bounds(citation: Citation, passages: list[ScoredPassage], doc_length: int) -> tuple[int, int]:
+    """The retrieved passage around the cited span, else a window of the article around it."""
+    for sp in passages:
+        p = sp.passage
+        if p.doc_id == citation.doc_id and p.start <= citation.start and citation.end <= p.end:
+            return p.start, p.end
+    return max(0, citation.start - CONTEXT_CHARS), min(doc_length, citation.end + CONTEXT_CHARS)
+
+
+def highlighted(text: str, start: int, end: int, context: tuple[int, int]) -> str:
+    """`text[context]` escaped, with `text[start:end]` inside a `<mark>`."""
+    a, b = context
+    before = "…" if a > 0 else ""
+    after = "…" if b < len(text) else ""
+    return (
+        f"{before}{text_html(text[a:start])}<mark>{text_html(text[start:end])}</mark>"
+        f"{text_html(text[end:b])}{after}"
+    )
+
+
+def file_name(source: str) -> str:
+    """The file part of a source path, keeping a jsonl record's `#line`."""
+    path, sep, record = source.partition("#")
+    return PurePath(path).name + sep + record
+
+
+def describe(source: str, metadata: dict[str, Any]) -> str:
+    """`title · date · file` for a source header, escaped."""
+    name = file_name(source)
+    parts = [f"<strong>{text_html(str(metadata.get('title') or name))}</strong>"]
+    if metadata.get("date"):
+        parts.append(f'<span class="date">{text_html(str(metadata["date"]))}</span>')
+    parts.append(f'<span class="file">{text_html(name)}</span>')
+    return " · ".join(parts)
+
+
+def sources_html(
+    answer: Answer, turn: int, document_text: Callable[[str], str], metadata: Callable[[str], dict[str, Any]]
+) -> str:
+    """The sources panel for one answer: each citation's span highlighted inside its passage."""
+    if not answer.citations:
+        closest = "".join(
+            f'<li>{describe(sp.passage.source, metadata(sp.passage.doc_id))}'
+            f'<div class="context">{text_html(sp.passage.text)}</div></li>'
+            for sp in answer.passages[:3]
+        )
+        note = "Nothing in the articles supports an answer."
+        if closest:
+            note += " The closest passages found were:"
+        return f'<div class="sources abstained-sources"><p>{note}</p><ol class="closest">{closest}</ol></div>'
+    cards = []
+    for c in answer.citations:
+        text = document_text(c.doc_id)
+        context = context_bounds(c, answer.passages, len(text))
+        cards.append(
+            f'<div class="source" id="{source_id(turn, c.n)}">'
+            f'<div class="source-head"><span class="num">[{c.n}]</span> {describe(c.source, metadata(c.doc_id))}'
+            f' <span class="offsets">characters {c.start}–{c.end}</span></div>'
+            f'<div class="context">{highlighted(text, c.start, c.end, context)}</div></div>'
+        )
+    return f'<div class="sources">{"".join(cards)}</div>'
+
+
+EMPTY_SOURCES = (
+    '<div class="sources empty"><p>Sources of the answer appear here, with the cited words highlighted.</p></div>'
+)

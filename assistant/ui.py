@@ -1,0 +1,342 @@
+"""The web chat: a Gradio app (the only module importing gradio) served with the JSON API of api.py."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.api import ask_payload, create_app, make_filters, retrieve_payload
+from assistant.app import Assistant
+from assistant.auth import check_bind, credentials, is_local
+from assistant.ingest.loaders import SUPPORTED
+from assistant.render import EMPTY_SOURCES, answer_html, file_name, sources_html, text_html
+from assistant.settings import Settings
+from assistant.types import Answer, IngestReport
+from assistant.uploads import UploadError, save_upload
+
+EXAMPLES = [
+    "why did Tokayev prefer the CSTO?",
+    "Who does Turkey support in Libya?",
+    "Why does Germany avoid provoking Russia?",
+]
+CSS = """
+#sources { max-height: 640px; overflow-y: auto; }
+.sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; }
+.sources .source + .source { margin-top: 10px; }
+.sources .source.flash { outline: 3px solid var(--color-accent); }
+.sources .source-head { font-size: 0.9em; margin-bottom: 4px; }
+.sources .num { font-weight: 700; color: var(--color-accent); }
+.sources .offsets, .sources .file, .sources .date { color: var(--body-text-color-subdued); }
+.sources .context { white-space: pre-wrap; line-height: 1.5; }
+.sources mark { background: #ffe58a; color: #000; padding: 0 2px; border-radius: 3px; }
+.abstained { font-weight: 700; color: #b45309; }
+a.cite-marker { text-decoration: none; font-weight: 700; }
+"""
+# A click on `[n]` in an answer scrolls the sources panel to that citation (no page navigation).
+HEAD = """
+<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a.cite-marker");
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  const id = link.getAttribute("href").slice(1);
+  let tries = 0;
+  const show = () => {
+    const card = document.getElementById(id);
+    if (!card) { if (++tries < 20) setTimeout(show, 100); return; }
+    card.scrollIntoView({behavior: "smooth", block: "nearest"});
+    card.classList.add("flash");
+    setTimeout(() => card.classList.remove("flash"), 1500);
+  };
+  show();
+}, true);
+</script>
+"""
+UPLOAD_TYPES = list(SUPPORTED)
+UPLOAD_CEILING_FACTOR = 10
+
+
+class ChatApp:
+    """One assistant shared by every browser session; each session's conversation lives in its own State."""
+
+    def __init__(self, bot: Assistant) -> None:
+        self.bot = bot
+        # Uploads and deletes from several sessions take turns instead of timing out on the index's file lock.
+        self._writing = threading.Lock()
+
+    # -- chat ---------------------------------------------------------------------------------
+
+    def respond(
+        self,
+        message: str | None,
+        turns: list[Answer],
+        k: float,
+        sources: list[str] | None,
+        date_from: str | None,
+        date_to: str | None,
+    ) -> Iterator[tuple[list[dict[str, str]], str, str, list[Answer]]]:
+        """Stream the answer to `message` into the chat, then show it with linked citations and its sources."""
+        question = (message or "").strip()
+        if not question:
+            return
+        history = [(t.question, t.text) for t in turns]
+        shown = _messages(turns) + [{"role": "user", "content": text_html(question)}]
+        yield [*shown, {"role": "assistant", "content": "…"}], "", gr.skip(), turns
+        streamed = ""
+        try:
+            filters = make_filters(sources, (date_from or "").strip(), (date_to or "").strip())
+            for item in self.bot.stream(question, history, k=int(k), filters=filters):
+                if isinstance(item, Answer):
+                    answer = item
+                    break
+                streamed += item
+                yield [*shown, {"role": "assistant", "content": text_html(streamed)}], "", gr.skip(), turns
+        except ValueError as e:  # an empty or too long question, a malformed date: the user can fix it
+            error = f'<span class="abstained">Cannot answer:</span> {text_html(str(e))}'
+            yield [*shown, {"role": "assistant", "content": error}], message, gr.skip(), turns
+            return
+        turns = [*turns, answer]
+        yield _messages(turns), "", self.sources(answer, len(turns) - 1), turns
+
+    def sources(self, answer: Answer, turn: int) -> str:
+        return sources_html(answer, turn, self.bot.document_text, self._metadata)
+
+    def select_turn(self, turns: list[Answer], event: gr.SelectData) -> str:
+        """Clicking an earlier answer shows that answer's sources."""
+        turn = event.index if isinstance(event.index, int) else event.index[0]
+        turn //= 2  # each turn is a question and an answer
+        return self.sources(turns[turn], turn) if 0 <= turn < len(turns) else gr.skip()
+
+    def _metadata(self, doc_id: str) -> dict[str, Any]:
+        found = self.bot.find(doc_id)
+        return found[0].metadata if found else {}
+
+    # -- library ------------------------------------------------------------------------------
+
+    def library(self) -> tuple[list[list[Any]], Any, Any]:
+        """The documents table, and the choices of the delete and source-filter dropdowns."""
+        docs = sorted(self.bot.documents(), key=lambda d: (str(d.metadata.get("title", "")).lower(), d.source))
+        rows = [
+            [d.metadata.get("title", ""), d.metadata.get("date", ""), d.passages, file_name(d.source)] for d in docs
+        ]
+        labels = [(f"{d.metadata.get('title') or file_name(d.source)} ({file_name(d.source)})", d) for d in docs]
+        return (
+            rows,
+            gr.Dropdown(choices=[(label, d.doc_id) for label, d in labels], value=None),
+            gr.Dropdown(choices=[(label, d.source) for label, d in labels]),
+        )
+
+    def add_files(
+        self, files: list[str] | None, progress: gr.Progress = gr.Progress()  # noqa: B008 (Gradio's idiom)
+    ) -> list[list[str]]:
+        """Save and ingest each uploaded file; one result row per file, whatever happens to the others."""
+        settings = self.bot.settings
+        rows: list[list[str]] = []
+        paths = files or []
+        for i, path in enumerate(paths):
+            name = Path(path).name
+            progress((i, len(paths)), desc=f"Adding {name}", unit="files")
+            try:
+                saved = save_upload(path, name, settings.uploads, int(settings.max_upload_mb * 1_000_000))
+                with self._writing:
+                    report = self.bot.ingest([saved.path], progress=False)
+                rows.append([name, ingest_result(report)])
+            except UploadError as e:
+                rows.append([name, f"refused: {e}"])
+            except Exception as e:  # one bad file must not cost the user the results of the others
+                if settings.debug:
+                    raise
+                rows.append([name, f"failed: {e}"])
+        progress((len(paths), len(paths)), desc="Done", unit="files")
+        return rows
+
+    def delete(self, doc_id: str | None) -> str:
+        if not doc_id:
+            return "Choose a document to delete."
+        found = self.bot.find(doc_id)
+        if not found:
+            return "That document is no longer in the library."
+        with self._writing:
+            self.bot.delete(doc_id)
+        uploads = self.bot.settings.uploads.resolve()
+        upload = Path(found[0].source)
+        if upload.parent == uploads and upload.is_file():  # our own copy of an upload (not a jsonl record)
+            upload.unlink()
+        return f"Deleted {text_html(found[0].metadata.get('title') or file_name(found[0].source))}."
+
+    # -- API ----------------------------------------------------------------------------------
+
+    def api_ask(
+        self,
+        question: str,
+        history: list[Any] | None = None,
+        k: int | None = None,
+        sources: list[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> dict[str, Any]:
+        """Answer `question` (after the optional conversation `history`) with cited spans: the `ask --json` object."""
+        return _api_errors(lambda: ask_payload(self.bot, question, history, k, sources, date_from, date_to))
+
+    def api_retrieve(
+        self,
+        question: str,
+        k: int | None = None,
+        sources: list[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> dict[str, Any]:
+        """The k passages most likely to answer `question`, with source, offsets and score."""
+        return _api_errors(lambda: retrieve_payload(self.bot, question, k, sources, date_from, date_to))
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def build(self) -> gr.Blocks:
+        settings = self.bot.settings
+        # delete_cache: Gradio's temporary copies of uploads are removed after an hour (ours are kept).
+        with gr.Blocks(title="Assistant: cited answers from your articles", delete_cache=(3600, 3600)) as demo:
+            turns = gr.State([])
+            gr.Markdown(
+                "## Assistant\nAnswers come only from your articles, and every claim cites the exact words it "
+                "rests on: click a marker like **[1]** to see them highlighted in the article."
+            )
+            with gr.Tab("Chat"), gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(
+                        label="Conversation", height=520, elem_id="chat", feedback_options=None,
+                        buttons=["copy"], placeholder="Ask a question about the articles in the library.",
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            placeholder="Ask about your articles…", show_label=False, scale=6, autofocus=True,
+                            elem_id="question", max_length=4000,
+                        )
+                        ask = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                    gr.Examples(EXAMPLES, inputs=question, label="Try")
+                    new = gr.Button("New conversation", size="sm")
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
+                    # What users tune. Each control feeds one argument of ChatApp.respond, so another
+                    # option (e.g. the answer backend once several exist) is one more control here.
+                    with gr.Accordion("Settings", open=False):
+                        top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to search")
+                        only = gr.Dropdown([], multiselect=True, label="Only these articles (empty: all)")
+                        with gr.Row():
+                            date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD")
+                            date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD")
+            with gr.Tab("Library"):
+                table = gr.Dataframe(
+                    headers=["Title", "Date", "Passages", "File"], interactive=False, label="Documents",
+                    elem_id="library",
+                )
+                with gr.Row():
+                    with gr.Column():
+                        upload = gr.File(
+                            file_count="multiple", file_types=UPLOAD_TYPES, label="Add articles", elem_id="upload",
+                        )
+                        gr.Markdown(
+                            f"txt, md, html, pdf or jsonl (one article per line); up to {settings.max_upload_mb:g} MB "
+                            f"per upload and {settings.max_file_mb:g} MB per article. A file with the name of an "
+                            "earlier upload replaces it."
+                        )
+                        results = gr.Dataframe(
+                            headers=["File", "Result"], interactive=False, label="Upload results", elem_id="results",
+                        )
+                    with gr.Column():
+                        doomed = gr.Dropdown([], label="Document to delete", elem_id="delete-doc")
+                        remove = gr.Button("Delete", variant="stop")
+                        status = gr.Markdown(elem_id="delete-status")
+
+            chat_inputs = [question, turns, top_k, only, date_from, date_to]
+            chat_outputs = [chatbot, question, sources, turns]
+            for trigger in (question.submit, ask.click):
+                trigger(self.respond, chat_inputs, chat_outputs, api_visibility="private")
+            new.click(lambda: ([], [], EMPTY_SOURCES), None, [chatbot, turns, sources], api_visibility="private")
+            chatbot.clear(lambda: ([], EMPTY_SOURCES), None, [turns, sources], api_visibility="private")
+            chatbot.select(self.select_turn, [turns], [sources], api_visibility="private")
+
+            library_outputs = [table, doomed, only]
+            demo.load(self.library, None, library_outputs, api_visibility="private")
+            upload.upload(self.add_files, [upload], [results], api_visibility="private").then(
+                self.library, None, library_outputs, api_visibility="private"
+            )
+            remove.click(self.delete, [doomed], [status], api_visibility="private").then(
+                self.library, None, library_outputs, api_visibility="private"
+            )
+
+            gr.api(self.api_ask, api_name="ask")
+            gr.api(self.api_retrieve, api_name="retrieve")
+        return demo
+
+
+def ingest_result(report: IngestReport) -> str:
+    """One line for one uploaded file (a jsonl file may hold many articles, some of them bad)."""
+    parts = []
+    if report.added:
+        count = f"{len(report.added)} articles, " if len(report.added) > 1 else ""
+        parts.append(f"added ({count}{report.passages} passage{'s' if report.passages != 1 else ''})")
+    if report.unchanged:
+        parts.append("already in the library" if len(report.unchanged) == 1 else f"{len(report.unchanged)} unchanged")
+    parts += [f"failed: {file_name(source)}: {reason}" for source, reason in report.failed]
+    return "; ".join(parts) or "failed: no article found in the file"
+
+
+def _messages(turns: Sequence[Answer]) -> list[dict[str, str]]:
+    messages = []
+    for turn, answer in enumerate(turns):
+        messages.append({"role": "user", "content": text_html(answer.question)})
+        messages.append({"role": "assistant", "content": answer_html(answer, turn)})
+    return messages
+
+
+def _api_errors(call: Any) -> dict[str, Any]:
+    try:
+        return call()
+    except ValueError as e:  # a bad question or filter: tell the client why
+        raise gr.Error(str(e)) from None
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind before the slow model load, so a port in use is reported at once."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as e:
+        raise OSError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, no_auth: bool = False) -> None:
+    """Run the chat and the HTTP API until interrupted; an empty index gets the sample article first."""
+    import uvicorn
+
+    logins = credentials(settings)
+    check_bind(host, logins, no_auth)
+    sock = _listen(host, port)
+    bot = Assistant(settings=settings)
+    bot.ensure_sample()
+    chat = ChatApp(bot)
+    demo = chat.build()
+    demo.queue(default_concurrency_limit=settings.ui_concurrency)
+    app = create_app(bot, logins)
+    # Gradio refuses a whole batch of files when one exceeds its limit, so its limit is only a ceiling that
+    # keeps absurd uploads off the disk; below it, save_upload refuses an oversized file in its own result row.
+    ceiling = int(settings.max_upload_mb * 1_000_000 * UPLOAD_CEILING_FACTOR)
+    gr.mount_gradio_app(
+        app, demo, path="/", auth=list(logins) or None, footer_links=["api", "settings"], show_error=True,
+        max_file_size=ceiling, css=CSS, head=HEAD, ssr_mode=False,
+        server_name=host, server_port=port, mcp_server=False, pwa=False,
+    )
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"Running on http://{shown_host}:{sock.getsockname()[1]}", flush=True)
+    if logins:
+        print("Log in with a user:password from ASSISTANT_AUTH / ASSISTANT_AUTH_FILE.", flush=True)
+    elif not is_local(host):
+        print("Warning: serving without a password (--no-auth).", flush=True)
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])

@@ -1,0 +1,68 @@
+"""Start the real `assistant chat` in a subprocess on a free 127.0.0.1 port, for server and browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+# A bound on how long start-up may take (loading the model, ingesting the sample), not a speed check.
+START_TIMEOUT = 180.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chat_command(index_dir: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "assistant", "chat", "--index", str(index_dir), *args]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any ASSISTANT_AUTH*, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_AUTH")}
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def running_chat(index_dir: Path, *args: str, **env: str) -> Iterator[str]:
+    """The URL of a chat server that answers HTTP; the server is stopped afterwards."""
+    port = free_port()
+    log = index_dir.parent / f"chat-{port}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            chat_command(index_dir, "--port", str(port), *args), cwd=REPO, env=clean_env(**env),
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"assistant chat exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                httpx.get(url + "/", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"assistant chat did not start:\n{log.read_text()}") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,73 @@
+from assistant.render import answer_html, context_bounds, file_name, highlighted, sources_html, text_html
+from assistant.types import Answer, Citation, Passage, ScoredPassage
+
+HOSTILE = "<script>alert(1)</script> and <img src=x onerror=alert(1)> [link](javascript:alert(1)) *bold*"
+DOC = "Intro. " + HOSTILE + " The end."
+
+
+def _answer(text: str, citations: list[Citation], passages: list[ScoredPassage] | None = None) -> Answer:
+    return Answer("q", text, abstained=False, citations=citations, passages=passages or [])
+
+
+def _citation(n: int, start: int, end: int) -> Citation:
+    return Citation(n, "/data/a.txt", "d1", start, end, DOC[start:end])
+
+
+def test_text_html_leaves_no_markup_characters() -> None:
+    out = text_html(HOSTILE)
+    for char in "<>[]()*&\"'":
+        assert char not in out.replace("&#", "")  # only our numeric entities remain
+    assert "&#60;script&#62;" in out
+
+
+def test_markers_link_only_real_citations() -> None:
+    c = _citation(1, 7, 20)
+    out = answer_html(_answer(f"{c.text} [1] and [7]", [c]), turn=2)
+    assert out.count('class="cite-marker"') == 1
+    assert 'href="#src-2-1"' in out
+    assert "&#91;7&#93;" in out  # a number that is not a citation stays plain text
+
+
+def test_abstention_is_marked() -> None:
+    out = answer_html(Answer("q", "The articles do not say.", abstained=True), turn=0)
+    assert 'class="abstained"' in out
+
+
+def test_highlight_escapes_and_marks_exactly_the_span() -> None:
+    start = DOC.index("<img")
+    end = DOC.index(">", start) + 1
+    out = highlighted(DOC, start, end, (0, len(DOC)))
+    assert out.count("<mark>") == 1
+    inner = out.split("<mark>")[1].split("</mark>")[0]
+    assert "<" not in inner and inner == text_html(DOC[start:end])
+    assert "<script" not in out and "<img" not in out
+
+
+def test_context_is_the_passage_containing_the_span_else_a_window() -> None:
+    c = _citation(1, 7, 20)
+    inside = ScoredPassage(Passage("d1", "/data/a.txt", 0, 40, DOC[0:40]), 0.9)
+    elsewhere = ScoredPassage(Passage("d2", "/data/b.txt", 0, 40, "x" * 40), 0.9)
+    assert context_bounds(c, [elsewhere, inside], len(DOC)) == (0, 40)
+    assert context_bounds(c, [elsewhere], len(DOC)) == (0, len(DOC))
+
+
+def test_sources_panel_shows_each_citation_with_escaped_metadata() -> None:
+    start = DOC.index("<script>")
+    c = _citation(1, start, start + len("<script>alert(1)</script>"))
+    html = sources_html(
+        _answer(f"{c.text} [1]", [c]), 0, lambda _: DOC, lambda _: {"title": "<b>T</b>", "date": "2024-01-02"}
+    )
+    assert 'id="src-0-1"' in html
+    assert "<b>T</b>" not in html and "<script>" not in html
+    assert "2024&#45;01&#45;02" in html
+
+
+def test_sources_panel_for_an_abstention_lists_the_closest_passages() -> None:
+    p = ScoredPassage(Passage("d1", "/data/a.txt", 0, 6, DOC[:6]), 0.2)
+    html = sources_html(Answer("q", "no", abstained=True, passages=[p]), 0, lambda _: DOC, lambda _: {})
+    assert "Nothing in the articles supports an answer" in html and "Intro" in html
+
+
+def test_file_name_keeps_jsonl_line() -> None:
+    assert file_name("/x/y/news.jsonl#12") == "news.jsonl#12"
+    assert file_name("/x/y/a.txt") == "a.txt"

@@ -1,0 +1,274 @@
+"""The real chat server, driven by Debian's chromium (Playwright), gradio_client and plain HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.chat_server import REPO, chat_command, clean_env, running_chat
+from tests.conftest import SAMPLE_QUESTION, SAMPLE_SENTENCE, write
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-sync",
+]
+# Bounds on waiting for the page (model work happens server-side), not speed checks.
+WAIT_MS = 90_000
+SCREENSHOT = REPO / "docs" / "chat.png"
+
+FESTIVAL = (
+    "date 2023-04-02\n"
+    "The Zorblat Lantern Festival in Vellmora drew forty thousand visitors this spring.\n\n"
+    "The festival moved to the riverside because the old market square was closed for repairs. "
+    "Organisers said next year's lanterns will be made from recycled paper."
+)
+FESTIVAL_QUESTION = "Why did the Zorblat Lantern Festival move to the riverside?"
+HOSTILE = (
+    "# <img src=x onerror=alert(1)> Quillon harbour news\n\n"
+    "The Quillon harbour reopened in March <script>alert(1)</script> after the storm damaged the piers. "
+    "<img src=x onerror=\"window.__pwned=1;alert(1)\"> The Quillon harbour master thanked the divers.\n"
+)
+HOSTILE_QUESTION = "When did the Quillon harbour reopen after the storm?"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A chat server on an empty index (it ingests the bundled sample first) and its index folder."""
+    index = tmp_path_factory.mktemp("chat") / "index"
+    with running_chat(index) as url:
+        yield url, index
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Session:
+    """One browser tab on the chat, recording dialogs and any request that would leave the machine."""
+
+    def __init__(self, browser: Browser, url: str) -> None:
+        self.page: Page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.dialogs: list[str] = []
+        self.outside: list[str] = []
+        self.page.on("dialog", self._dialog)
+        self.page.route("**/*", self._route)
+        self.page.goto(url, wait_until="load")
+        self.page.locator("textarea[data-testid='textbox']").first.wait_for(timeout=WAIT_MS)
+
+    def _dialog(self, dialog) -> None:  # type: ignore[no-untyped-def]
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _route(self, route) -> None:  # type: ignore[no-untyped-def]
+        if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def ask(self, question: str) -> str:
+        """Ask in the chat and return the final text of the new answer bubble (once its sources are shown)."""
+        page = self.page
+        answers = page.locator("[data-testid='bot']")
+        before = answers.count()
+        page.get_by_role("tab", name="Chat").click()
+        box = page.locator("textarea[data-testid='textbox']").first
+        box.fill(question)
+        box.press("Enter")
+        turn = before
+        # The final answer replaces the stream and the sources panel switches to this turn (or abstains).
+        page.wait_for_function(
+            """([n, turn]) => document.querySelectorAll("[data-testid='bot']").length > n &&
+                 (document.querySelector(`#sources [id^='src-${turn}-']`) ||
+                  document.querySelector('#sources .abstained-sources'))""",
+            arg=[before, turn],
+            timeout=WAIT_MS,
+        )
+        return answers.nth(before).inner_text()
+
+    def upload(self, *paths: Path) -> str:
+        """Upload files in the Library tab; the per-file results table's text once every file has a row."""
+        page = self.page
+        page.get_by_role("tab", name="Library").click()
+        page.locator("#upload input[type=file]").set_input_files([str(p) for p in paths])
+        rows = json.dumps([rf"{re.escape(p.name)}\n(added|already|failed|refused)" for p in paths])
+        page.wait_for_function(
+            f"{rows}.every(r => new RegExp(r).test(document.querySelector('#results').innerText))", timeout=WAIT_MS
+        )
+        return page.locator("#results").inner_text()
+
+    def marked(self) -> list[str]:
+        return self.page.locator("#sources mark").all_inner_texts()
+
+
+def test_chat_streams_a_cited_answer_with_the_span_highlighted(
+    server: tuple[str, Path], browser: Browser, sample_text: str
+) -> None:
+    s = Session(browser, server[0])
+    answer = s.ask(SAMPLE_QUESTION)
+    assert SAMPLE_SENTENCE in answer and "[1]" in answer
+    marks = s.marked()
+    assert SAMPLE_SENTENCE in marks
+    assert all(m in sample_text for m in marks)
+    # The marker links to its source card in the panel, which the page scrolls to and flashes.
+    s.page.locator("[data-testid='bot'] a.cite-marker").first.click()
+    s.page.wait_for_selector("#src-0-1.flash", timeout=WAIT_MS)
+    assert s.page.url.rstrip("/") == server[0]  # no navigation away from the chat
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    s.page.screenshot(path=str(SCREENSHOT))
+
+    # A second question gets its own sources; clicking the first answer brings its sources back.
+    s.ask("Who does Turkey support in Libya?")
+    assert s.page.locator("#sources [id^='src-1-'], #sources .abstained-sources").count() > 0
+    s.page.locator("[data-testid='bot']").first.click()
+    s.page.wait_for_selector("#src-0-1", timeout=WAIT_MS)
+    assert s.outside == [] and s.dialogs == []
+
+
+def test_upload_then_ask_about_it_then_delete_it(server: tuple[str, Path], browser: Browser, tmp_path: Path) -> None:
+    url, index = server
+    festival = write(tmp_path / "zorblat.txt", FESTIVAL)
+    broken = write(tmp_path / "broken.jsonl", '{"text": "A fine line about the Quillon ferry."}\n{not json\n')
+    s = Session(browser, url)
+    results = s.upload(festival, broken)
+    assert "zorblat.txt\nadded (1 passage)" in results
+    assert "broken.jsonl\nadded (1 passage); failed: broken.jsonl#2: malformed JSON" in results
+    s.page.wait_for_function("document.querySelector('#library').innerText.includes('zorblat')", timeout=WAIT_MS)
+    assert (index / "uploads" / "zorblat.txt").read_text(encoding="utf-8") == FESTIVAL
+
+    answer = s.ask(FESTIVAL_QUESTION)
+    assert "old market square was closed for repairs" in answer
+    assert "zorblat.txt" in s.page.locator("#sources").inner_text()
+    assert s.marked() and all(m in FESTIVAL for m in s.marked())
+
+    s.page.get_by_role("tab", name="Library").click()
+    s.page.locator("#delete-doc input").click()
+    s.page.get_by_role("option", name="zorblat (zorblat.txt)").click()
+    s.page.get_by_role("button", name="Delete").click()
+    s.page.wait_for_function("document.querySelector('#delete-status').innerText.includes('Deleted')", timeout=WAIT_MS)
+    s.page.wait_for_function("!document.querySelector('#library').innerText.includes('zorblat')", timeout=WAIT_MS)
+    assert not (index / "uploads" / "zorblat.txt").exists()
+    assert s.outside == [] and s.dialogs == []
+
+
+def test_hostile_article_shows_as_text_and_runs_nothing(
+    server: tuple[str, Path], browser: Browser, tmp_path: Path
+) -> None:
+    hostile = write(tmp_path / "quillon.md", HOSTILE)
+    s = Session(browser, server[0])
+    assert "quillon.md\nadded" in s.upload(hostile)
+    s.page.wait_for_function("document.querySelector('#library').innerText.includes('Quillon')", timeout=WAIT_MS)
+    assert "<img src=x onerror=alert(1)> Quillon harbour news" in s.page.locator("#library").inner_text()
+
+    answer = s.ask("<img src=x onerror=alert(2)> " + HOSTILE_QUESTION)
+    assert "<script>alert(1)</script>" in answer
+    assert "<img src=x onerror=alert(2)>" in s.page.locator("[data-testid='user']").last.inner_text()
+    sources = s.page.locator("#sources").inner_text()
+    assert "<script>alert(1)</script>" in sources
+    assert s.marked() and all(m in HOSTILE for m in s.marked())
+    s.page.wait_for_timeout(500)  # give any injected handler the chance to fire before checking it did not
+    assert s.dialogs == []
+    assert s.page.evaluate("window.__pwned") is None
+    assert s.page.locator("img[src='x']").count() == 0
+    assert s.page.locator("#sources script, #chat script").count() == 0
+
+
+def test_two_sessions_at_once_get_their_own_conversations(server: tuple[str, Path], browser: Browser) -> None:
+    url = server[0]
+    first, second = Session(browser, url), Session(browser, url)
+    questions = {first: SAMPLE_QUESTION, second: "Why does Germany avoid provoking Russia?"}
+    for s, q in questions.items():
+        box = s.page.locator("textarea[data-testid='textbox']").first
+        box.fill(q)
+    for s in questions:  # both are in flight before either answer arrives
+        s.page.locator("textarea[data-testid='textbox']").first.press("Enter")
+    for s in questions:
+        s.page.wait_for_selector("#sources [id^='src-0-'], #sources .abstained-sources", timeout=WAIT_MS)
+    assert SAMPLE_SENTENCE in first.page.locator("[data-testid='bot']").first.inner_text()
+    assert first.page.locator("[data-testid='user']").all_inner_texts() == [SAMPLE_QUESTION]
+    assert second.page.locator("[data-testid='user']").all_inner_texts() == [questions[second]]
+    assert SAMPLE_SENTENCE not in second.page.locator("[data-testid='bot']").first.inner_text()
+
+
+def test_gradio_client_ask_and_retrieve(server: tuple[str, Path], sample_text: str) -> None:
+    client = Client(server[0] + "/", verbose=False)
+    answer = client.predict(SAMPLE_QUESTION, api_name="/ask")
+    assert {"question", "answer", "abstained", "citations", "passages"} <= set(answer)
+    assert SAMPLE_SENTENCE in [c["text"] for c in answer["citations"]]
+    for c in answer["citations"]:
+        assert sample_text[c["start"] : c["end"]] == c["text"]
+    followup = client.predict("why did he prefer it?", [[SAMPLE_QUESTION, answer["answer"]]], api_name="/ask")
+    assert followup["question"] == "why did he prefer it?"
+
+    found = client.predict(SAMPLE_QUESTION, 2, api_name="/retrieve")["passages"]
+    assert len(found) == 2 and found[0]["score"] >= found[1]["score"]
+    for p in found:
+        assert set(p) == {"source", "doc_id", "start", "end", "score", "text"}
+        assert sample_text[p["start"] : p["end"]] == p["text"]
+    with pytest.raises(Exception, match="the question is empty"):
+        client.predict("   ", api_name="/ask")
+
+
+def test_concurrent_api_clients_get_their_own_answers(server: tuple[str, Path]) -> None:
+    url = server[0]
+    questions = [SAMPLE_QUESTION, "Who does Turkey support in Libya?", "Why does Germany avoid provoking Russia?"]
+    expected = {q: httpx.post(f"{url}/api/ask", json={"question": q}, timeout=60).json() for q in questions}
+    got: dict[tuple[int, str], dict] = {}
+    start = threading.Barrier(2 * len(questions))
+
+    def ask(i: int, q: str) -> None:
+        start.wait()
+        if i % 2:
+            got[i, q] = Client(url + "/", verbose=False).predict(q, api_name="/ask")
+        else:
+            got[i, q] = httpx.post(f"{url}/api/ask", json={"question": q}, timeout=60).json()
+
+    threads = [threading.Thread(target=ask, args=(i, q)) for i in range(2) for q in questions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == len(threads)
+    for (_, q), answer in got.items():
+        assert answer == expected[q]
+
+
+def test_non_local_bind_without_credentials_refuses_to_start(tmp_path: Path) -> None:
+    done = subprocess.run(
+        chat_command(tmp_path / "index", "--host", "0.0.0.0", "--port", "0"),
+        cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1
+    assert "refusing to serve on 0.0.0.0 without a password" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "index").exists()  # refused before touching anything
+
+
+def test_with_credentials_unauthenticated_requests_are_rejected(tmp_path: Path) -> None:
+    with running_chat(tmp_path / "index", ASSISTANT_AUTH="ann:s3cret") as url:
+        payload = {"question": SAMPLE_QUESTION}
+        assert httpx.post(f"{url}/api/ask", json=payload).status_code == 401
+        assert httpx.post(f"{url}/api/ask", json=payload, auth=("ann", "wrong")).status_code == 401
+        assert httpx.get(f"{url}/config").status_code == 401
+        assert httpx.get(f"{url}/gradio_api/info").status_code == 401
+        with pytest.raises(Exception, match="credentials"):
+            Client(url + "/", verbose=False)
+        assert httpx.post(f"{url}/api/ask", json=payload, auth=("ann", "s3cret"), timeout=60).status_code == 200
+        answer = Client(url + "/", auth=("ann", "s3cret"), verbose=False).predict(SAMPLE_QUESTION, api_name="/ask")
+        assert SAMPLE_SENTENCE in [c["text"] for c in answer["citations"]]
