@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,13 +36,18 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_chat(index_dir: Path, *args: str, **env: str) -> Iterator[str]:
-    """The URL of a chat server that answers HTTP; the server is stopped afterwards."""
+def running_chat(
+    index_dir: Path, *args: str, wrap: Callable[[list[str]], list[str]] = lambda c: c, **env: str
+) -> Iterator[str]:
+    """The URL of a chat server that answers HTTP; the server is stopped afterwards.
+
+    `wrap` may rewrite the command line (e.g. to run it under a network guard).
+    """
     port = free_port()
     log = index_dir.parent / f"chat-{port}.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            chat_command(index_dir, "--port", str(port), *args), cwd=REPO, env=clean_env(**env),
+            wrap(chat_command(index_dir, "--port", str(port), *args)), cwd=REPO, env=clean_env(**env),
             stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
