@@ -52,3 +52,25 @@ def test_sentence_vectors_come_back_in_order(sample_bot: Assistant) -> None:
     stored = sample_bot.store.sentence_vectors(list(reversed(sentences)))
     fresh = sample_bot.embedder.encode([s.text for s in reversed(sentences)])
     assert np.allclose(stored, fresh, atol=1e-4)
+
+
+def test_a_second_writer_gets_a_clear_index_in_use_error(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import write
+
+    index = tmp_path / "index"
+    bot = Assistant(index_dir=index)
+    article = write(tmp_path / "a.txt", "The tram line opened in March.")
+    command = [sys.executable, "-m", "assistant", "ingest", str(article), "--index", str(index)]
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "ASSISTANT_LOCK_TIMEOUT": "1"}
+    with bot.store.write_lock():
+        blocked = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert blocked.returncode == 1
+    assert "is in use by another process" in blocked.stderr and "Traceback" not in blocked.stderr
+    assert bot.stats()["documents"] == 0
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
