@@ -46,6 +46,8 @@ class Settings:
     # Seconds a writer waits for another process's write to the same embedded index.
     lock_timeout: float = 10.0
     debug: bool = False
+    # `assistant eval` keeps the indexes it builds here, keyed by corpus and indexing settings, so reruns are fast.
+    eval_cache_dir: Path = Path("~/.cache/assistant/eval")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
