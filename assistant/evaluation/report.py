@@ -101,6 +101,8 @@ def plot_hits(run: EvalRun, path: Path) -> None:
 
 def plot_latency(run: EvalRun, path: Path) -> None:
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
     everything = [row["latency_ms"] for r in run.runs for row in r.rows]
     bins = 30 if everything else 1
@@ -110,6 +112,7 @@ def plot_latency(run: EvalRun, path: Path) -> None:
                 label=f"{r.config.name} (p50 {_fmt_ms(r.summary['latency_p50_ms'])})")  # fmt: skip
     ax.set_xlabel("full answer latency per question (ms)")
     ax.set_ylabel("questions")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
