@@ -58,7 +58,7 @@ def corpus_files(eval_set: EvalSet, corpus: Sequence[Path], cache_root: Path, in
         if names and all(p.is_file() for p in bundled):
             files = bundled
         elif not index_given:
-            missing = ", ".join(n for n, p in zip(names, bundled) if not p.is_file()) or "(none named)"
+            missing = ", ".join(n for n, p in zip(names, bundled, strict=True) if not p.is_file()) or "(none named)"
             raise CorpusError(
                 f"the set's documents are not bundled ({missing}): pass --corpus PATH with them, or --index DIR"
             )

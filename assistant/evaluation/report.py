@@ -194,7 +194,8 @@ def report_markdown(run: EvalRun) -> str:
         f"# Evaluation of `{s.name}`",
         "",
         f"- Set: `{s.path}` ({s.format}, {len(s.questions)} questions"
-        + (f", {len(s.documents)} documents" if s.documents else "") + ")",
+        + (f", {len(s.documents)} documents" if s.documents else "")
+        + ")",
         f"- Date: {run.started} to {run.finished} (UTC)",
         f"- Machine: {m['platform']}, {m['cpus']} CPU cores, Python {m['python']}; load {load}",
         f"- Code: assistant {m['assistant']}" + (f", commit {m['commit']}" if "commit" in m else ""),
@@ -243,6 +244,6 @@ def report_html(markdown: str, folder: Path) -> str:
         body = body.replace(f'src="{name}"', f'src="data:image/png;base64,{data}"')
     title = html.escape(markdown.splitlines()[0].lstrip("# ").strip())
     return (
-        f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f"<style>{_CSS}</style></head>\n<body>\n{body}</body></html>\n"
     )

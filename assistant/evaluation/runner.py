@@ -132,7 +132,9 @@ def score(
 ) -> dict[str, Any]:
     """One results row: the prediction, citations and passages marked valid/supporting, and per-question scores."""
     matcher = EvidenceMatcher(question)
-    covered = [matcher.supported(sp.passage.source, sp.passage.start, sp.passage.end, sp.passage.text) for sp in passages]
+    covered = [
+        matcher.supported(sp.passage.source, sp.passage.start, sp.passage.end, sp.passage.text) for sp in passages
+    ]
     supports = [bool(c) for c in covered]
     citations = []
     cited: set[int] = set()
@@ -167,7 +169,7 @@ def score(
         "answer": answer.text,
         "abstained": answer.abstained,
         "citations": citations,
-        "passages": [{**sp.to_json(), "supports": ok} for sp, ok in zip(passages, supports)],
+        "passages": [{**sp.to_json(), "supports": ok} for sp, ok in zip(passages, supports, strict=True)],
         "first_supporting_rank": first,
         "scores": scores,
     }
@@ -291,7 +293,7 @@ def run_eval(
                 )
     questions = eval_set.questions[:limit] if limit else eval_set.questions
     files = corpus_files(eval_set, corpus, base.eval_cache_dir.expanduser(), index_dir is not None)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     machine = {**machine_info(), "load_start": _load()}
     runs: list[ConfigRun] = []
     checked: set[Path] = set()
@@ -310,6 +312,6 @@ def run_eval(
         run.summary = aggregate(run.rows, index_seconds)
         runs.append(run)
     machine["load_end"] = _load()
-    finished = dt.datetime.now(dt.timezone.utc)
+    finished = dt.datetime.now(dt.UTC)
     return EvalRun(eval_set, runs, len(questions), started.isoformat(timespec="seconds"),
                    finished.isoformat(timespec="seconds"), machine, command)  # fmt: skip

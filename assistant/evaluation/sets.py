@@ -226,7 +226,9 @@ def _read_csv(path: Path, text: str) -> list[Question]:
         answer = (row.get("answer") or "").strip()
         source = (row.get("source") or "").strip()
         evidence = (Evidence(source),) if answer else ()
-        out.append(Question(f"{path.stem}-{reader.line_num}", question, (answer,) if answer else (), evidence, bool(answer)))
+        out.append(
+            Question(f"{path.stem}-{reader.line_num}", question, (answer,) if answer else (), evidence, bool(answer))
+        )
     return out
 
 
@@ -238,7 +240,9 @@ def _read_squad(path: Path, data: dict[str, Any]) -> tuple[str, list[Question], 
     if not isinstance(articles, list):
         raise SetError(f'{path}: SQuAD "data" must be a list of articles')
     v2 = str(data.get("version", "")).startswith("v2") or any(
-        "is_impossible" in qa for article in _dicts(articles) for p in _dicts(article.get("paragraphs"))
+        "is_impossible" in qa
+        for article in _dicts(articles)
+        for p in _dicts(article.get("paragraphs"))
         for qa in _dicts(p.get("qas"))
     )
     contexts = contexts_file_name(path)

@@ -26,7 +26,7 @@ def test_langchain_store_holds_the_same_passages_and_rebuilds_cleanly(sample_bot
         assert vs._collection.count() == len(passages)
     got = vs.get(include=["documents"])
     assert set(got["ids"]) == set(passages)
-    assert all(passages[i].text == text for i, text in zip(got["ids"], got["documents"]))
+    assert all(passages[i].text == text for i, text in zip(got["ids"], got["documents"], strict=True))
 
 
 def test_baseline_answers_with_the_top_sentence_of_the_top_passage(sample_bot: Assistant) -> None:

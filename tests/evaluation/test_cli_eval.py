@@ -11,10 +11,11 @@ from assistant.evaluation.metrics import SUMMARY_METRICS
 from tests.conftest import write
 
 DOC = "000_d4614d5e4eabd9fe.txt"
+PREFERENCE = "Tokayev preferred Russia over Turkey and has been purging Nazarbayev’s loyalists in key positions."
 SEED = [
     {"id": "t1", "question": "why did Tokayev prefer the CSTO?", "answers": ["Tokayev preferred Russia over Turkey"],
      "evidence": [{"doc": DOC, "start": 4337, "end": 4435,
-                   "text": "Tokayev preferred Russia over Turkey and has been purging Nazarbayev’s loyalists in key positions."}],
+                   "text": PREFERENCE}],
      "answerable": True},
     {"id": "t2", "question": "What drones is Turkey supplying to Ukraine?", "answers": ["Bayraktar TB2"],
      "evidence": [{"doc": DOC, "start": 762, "end": 835,
@@ -67,7 +68,9 @@ def test_seed_style_set_on_the_bundled_article_with_two_configs(tmp_path: Path, 
     assert summary["machine"]["cpus"] >= 1
 
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert [(r["config"], r["id"]) for r in rows] == [(c, i) for c in ("default", "baseline") for i in ("t1", "t2", "t3")]
+    assert [(r["config"], r["id"]) for r in rows] == [
+        (c, i) for c in ("default", "baseline") for i in ("t1", "t2", "t3")
+    ]
     first = rows[0]
     assert {"prediction", "citations", "passages", "scores", "latency_ms", "retrieval_ms"} <= set(first)
     assert len(first["passages"]) == 10 and first["scores"]["hit@10"] == 1.0
@@ -80,7 +83,9 @@ def test_seed_style_set_on_the_bundled_article_with_two_configs(tmp_path: Path, 
 
 
 def test_squad_set_builds_and_caches_its_own_index(tmp_path: Path, run) -> None:  # noqa: ANN001
-    squad = write(tmp_path / "sb.json", json.dumps({"version": "1.1", "data": [{"title": "SB", "paragraphs": PARAGRAPHS}]}))
+    squad = write(
+        tmp_path / "sb.json", json.dumps({"version": "1.1", "data": [{"title": "SB", "paragraphs": PARAGRAPHS}]})
+    )
     first = run(str(squad), "--out", str(tmp_path / "one"))
     second = run(str(squad), "--out", str(tmp_path / "two"))
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
@@ -88,8 +93,9 @@ def test_squad_set_builds_and_caches_its_own_index(tmp_path: Path, run) -> None:
     two = json.loads((tmp_path / "two" / "summary.json").read_text())["configs"]["default"]
     assert (one["index_cached"], two["index_cached"]) == (False, True)
     assert two["index_seconds"] == one["index_seconds"]
-    # Each paragraph is its own document: the right one is found first for these plain questions.
-    assert one["hit@1"] == 1.0 and one["citation_validity"] == 1.0
+    # Each paragraph is its own document, and the gold spans map onto them: with 2 documents, every question's
+    # paragraph is among the top 10, and the only passage of the other paragraph can push it to rank 2 at worst.
+    assert one["hit@10"] == 1.0 and one["mrr@10"] >= 0.5 and one["citation_validity"] == 1.0
 
     def stable(folder: str) -> list[dict]:
         rows = [json.loads(line) for line in (tmp_path / folder / "results.jsonl").read_text().splitlines()]
@@ -109,12 +115,22 @@ def test_limit_marks_the_run_partial(tmp_path: Path, run) -> None:  # noqa: ANN0
 
 
 def test_csv_set_with_a_corpus_and_conversations(tmp_path: Path, run) -> None:  # noqa: ANN001
-    corpus = write(tmp_path / "docs" / "pets.txt", "Rex is a dog who lives in Oslo. Tom is a cat. Tom eats fish every day.")
-    csv = write(tmp_path / "pets.csv", "question,answer,source\nWhere does Rex live?,Oslo,pets.txt\nWhat does Tom eat?,fish,\n")
-    result = run(str(csv), "--corpus", str(tmp_path / "docs"), "--config", "min_score=0", "--out", str(tmp_path / "csv"))
+    corpus = write(
+        tmp_path / "docs" / "pets.txt", "Rex is a dog who lives in Oslo. Tom is a cat. Tom eats fish every day."
+    )
+    csv = write(
+        tmp_path / "pets.csv", "question,answer,source\nWhere does Rex live?,Oslo,pets.txt\nWhat does Tom eat?,fish,\n"
+    )
+    result = run(
+        str(csv), "--corpus", str(tmp_path / "docs"), "--config", "min_score=0", "--out", str(tmp_path / "csv")
+    )
     assert result.exit_code == 0, result.output
     block = json.loads((tmp_path / "csv" / "summary.json").read_text())["configs"]["min_score=0"]
-    assert block["hit@1"] == 1.0 and block["answer_contains_gold"] == 1.0 and block["config"]["overrides"] == {"min_score": 0.0}
+    assert (
+        block["hit@1"] == 1.0
+        and block["answer_contains_gold"] == 1.0
+        and block["config"]["overrides"] == {"min_score": 0.0}
+    )
     assert corpus.exists()
 
     conv = jsonl(tmp_path / "conv.jsonl", [{"id": "c", "turns": SEED[:2]}])
@@ -128,15 +144,25 @@ def test_csv_set_with_a_corpus_and_conversations(tmp_path: Path, run) -> None:  
     ("content", "args", "message"),
     [
         ('{"question": "Q?", "answers": 3}\n', [], '"answers" must be a list of strings'),
-        ('{"question": "Q?", "evidence": [{"doc": "other.txt", "start": 0, "end": 3}]}\n', [],
-         "not bundled (other.txt): pass --corpus"),  # fmt: skip
-        ('{"question": "Q?", "evidence": [{"doc": "' + DOC + '", "start": 0, "end": 9, "text": "not this"}]}\n', [],
-         "is not its stated text"),  # fmt: skip
+        (
+            '{"question": "Q?", "evidence": [{"doc": "other.txt", "start": 0, "end": 3}]}\n',
+            [],
+            "not bundled (other.txt): pass --corpus",
+        ),  # fmt: skip
+        (
+            '{"question": "Q?", "evidence": [{"doc": "' + DOC + '", "start": 0, "end": 9, "text": "not this"}]}\n',
+            [],
+            "is not its stated text",
+        ),  # fmt: skip
         ('{"question": "Q?", "answers": ["x"]}\n', ["--config", "top_k=lots"], "top_k='lots' is not a valid int"),
     ],
 )
 def test_invalid_input_fails_clearly_without_a_report(
-    tmp_path: Path, run, content: str, args: list[str], message: str  # noqa: ANN001
+    tmp_path: Path,
+    run,
+    content: str,
+    args: list[str],
+    message: str,  # noqa: ANN001
 ) -> None:
     result = run(str(write(tmp_path / "bad.jsonl", content)), *args, "--out", str(tmp_path / "out"))
     assert result.exit_code == 1

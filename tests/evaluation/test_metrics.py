@@ -100,9 +100,18 @@ def _row(answerable: bool, abstained: bool, f1: float, em: float, citations: lis
         "latency_ms": latency,
         "retrieval_ms": latency / 2,
         "scores": {
-            "hit@1": hits[0], "hit@3": hits[1], "hit@5": hits[2], "hit@10": hits[3], "recall@10": hits[3],
-            "rr@10": rr, "em": em, "f1": f1, "supported": cited > 0, "contains_gold": em > 0,
-            "evidence_units": units if answerable else 0, "evidence_units_cited": cited,
+            "hit@1": hits[0],
+            "hit@3": hits[1],
+            "hit@5": hits[2],
+            "hit@10": hits[3],
+            "recall@10": hits[3],
+            "rr@10": rr,
+            "em": em,
+            "f1": f1,
+            "supported": cited > 0,
+            "contains_gold": em > 0,
+            "evidence_units": units if answerable else 0,
+            "evidence_units_cited": cited,
         },  # fmt: skip
     }
 
@@ -110,8 +119,18 @@ def _row(answerable: bool, abstained: bool, f1: float, em: float, citations: lis
 def test_aggregate_by_hand() -> None:
     rows = [
         # answerable, answered with one supporting and one unsupporting citation; first hit at rank 1
-        _row(True, False, f1=0.5, em=0.0, citations=[(True, True), (True, False)], hits=(1, 1, 1, 1), rr=1.0,
-             units=2, cited=1, latency=100),  # fmt: skip
+        _row(
+            True,
+            False,
+            f1=0.5,
+            em=0.0,
+            citations=[(True, True), (True, False)],
+            hits=(1, 1, 1, 1),
+            rr=1.0,
+            units=2,
+            cited=1,
+            latency=100,
+        ),  # fmt: skip
         # answerable, wrongly abstained; first hit at rank 2
         _row(True, True, f1=0.0, em=0.0, citations=[], hits=(0, 1, 1, 1), rr=0.5, units=1, latency=200),
         # unanswerable, rightly abstained (v2 convention: em = f1 = 1)

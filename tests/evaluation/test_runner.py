@@ -86,6 +86,10 @@ def test_score_with_answers_only_and_unanswerable() -> None:
 
     none = Question("u1", "Who won the lottery?", (), (), False)
     abstained = score(none, Answer("q", "The articles do not say.", True), passages, {"d1": TEXT}.__getitem__)
-    assert (abstained["scores"]["em"], abstained["scores"]["f1"], abstained["scores"]["evidence_units"]) == (1.0, 1.0, 0)
+    assert (abstained["scores"]["em"], abstained["scores"]["f1"], abstained["scores"]["evidence_units"]) == (
+        1.0,
+        1.0,
+        0,
+    )
     answered = score(none, answer, passages, {"d1": TEXT}.__getitem__)
     assert answered["scores"]["f1"] == 0.0 and answered["citations"][0]["supports"] is False

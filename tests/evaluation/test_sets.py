@@ -63,9 +63,20 @@ def test_csv(tmp_path: Path) -> None:
 def test_squad_v1(tmp_path: Path) -> None:
     context = "Super Bowl 50 was won by the Denver Broncos."
     paragraphs = [
-        {"context": context, "qas": [{"id": "s1", "question": "Who won?", "answers": [
-            {"answer_start": 29, "text": "Denver Broncos"}, {"answer_start": 25, "text": "the Denver Broncos"},
-            {"answer_start": 29, "text": "Denver Broncos"}]}]},  # fmt: skip
+        {
+            "context": context,
+            "qas": [
+                {
+                    "id": "s1",
+                    "question": "Who won?",
+                    "answers": [
+                        {"answer_start": 29, "text": "Denver Broncos"},
+                        {"answer_start": 25, "text": "the Denver Broncos"},
+                        {"answer_start": 29, "text": "Denver Broncos"},
+                    ],
+                }
+            ],
+        },  # fmt: skip
         {"context": "Second paragraph.", "qas": []},
     ]
     s = read_set(write(tmp_path / "sb.json", squad(paragraphs)))
@@ -106,23 +117,44 @@ def test_squad_misaligned_offset_is_realigned_to_the_nearest_occurrence(tmp_path
         ("bad.jsonl", '{"question": "Q?", "answers": ["a"]}\n{"question": \n', "bad.jsonl:2: malformed JSON"),
         ("noq.jsonl", '{"answers": ["a"]}\n', 'missing "question"'),
         ("types.jsonl", '{"question": "Q?", "answers": "a"}\n', '"answers" must be a list of strings'),
-        ("ev.jsonl", '{"question": "Q?", "evidence": [{"doc": "a.txt", "start": "5", "end": 9}]}\n',
-         '"start" must be a non-negative integer'),  # fmt: skip
-        ("order.jsonl", '{"question": "Q?", "evidence": [{"doc": "a.txt", "start": 9, "end": 5}]}\n',
-         '"end" must be greater'),  # fmt: skip
+        (
+            "ev.jsonl",
+            '{"question": "Q?", "evidence": [{"doc": "a.txt", "start": "5", "end": 9}]}\n',
+            '"start" must be a non-negative integer',
+        ),  # fmt: skip
+        (
+            "order.jsonl",
+            '{"question": "Q?", "evidence": [{"doc": "a.txt", "start": 9, "end": 5}]}\n',
+            '"end" must be greater',
+        ),  # fmt: skip
         ("gold.jsonl", '{"question": "Q?", "answerable": true}\n', 'needs "answers" or "evidence"'),
         ("flag.jsonl", '{"question": "Q?", "answers": ["a"], "answerable": "yes"}\n', '"answerable" must be'),
-        ("dup.jsonl", '{"id": "a", "question": "Q?", "answers": ["x"]}\n{"id": "a", "question": "R?", "answers": ["y"]}\n',
-         "duplicate question ids: a"),  # fmt: skip
+        (
+            "dup.jsonl",
+            '{"id": "a", "question": "Q?", "answers": ["x"]}\n{"id": "a", "question": "R?", "answers": ["y"]}\n',
+            "duplicate question ids: a",
+        ),  # fmt: skip
         ("turns.jsonl", '{"id": "c", "turns": []}\n', '"turns" must be a non-empty list'),
         ("list.json", "[1, 2]", "a JSON list is not a question set"),
         ("header.csv", "q,a\nQ?,A\n", "header `question,answer[,source]`"),
         ("cells.csv", "question,answer\nQ?,A,extra\n", "cells.csv:2: more cells than header columns"),
-        ("squad.json", squad([{"context": "c", "qas": [{"id": "z", "question": "Q?", "answers": []}]}]),
-         "needs at least one answer"),  # fmt: skip
-        ("squad2.json", squad([{"context": "abc", "qas": [{"id": "z", "question": "Q?",
-                                                           "answers": [{"answer_start": 0, "text": "xyz"}]}]}]),
-         "does not occur in the paragraph"),  # fmt: skip
+        (
+            "squad.json",
+            squad([{"context": "c", "qas": [{"id": "z", "question": "Q?", "answers": []}]}]),
+            "needs at least one answer",
+        ),  # fmt: skip
+        (
+            "squad2.json",
+            squad(
+                [
+                    {
+                        "context": "abc",
+                        "qas": [{"id": "z", "question": "Q?", "answers": [{"answer_start": 0, "text": "xyz"}]}],
+                    }
+                ]
+            ),
+            "does not occur in the paragraph",
+        ),  # fmt: skip
         ("squad3.json", '{"data": {"title": "x"}}', '"data" must be a list'),
     ],
 )
