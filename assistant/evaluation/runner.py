@@ -169,10 +169,16 @@ def score(
         "answer": answer.text,
         "abstained": answer.abstained,
         "citations": citations,
-        "passages": [{**sp.to_json(), "supports": ok} for sp, ok in zip(passages, supports, strict=True)],
+        # Passages by reference (their text is in the index): ten full passages per row would swamp the file.
+        "passages": [_passage_ref(sp, ok) for sp, ok in zip(passages, supports, strict=True)],
         "first_supporting_rank": first,
         "scores": scores,
     }
+
+
+def _passage_ref(sp: ScoredPassage, supports: bool) -> dict[str, Any]:
+    ref = {k: v for k, v in sp.to_json().items() if k != "text"}
+    return {**ref, "supports": supports}
 
 
 def _valid(doc_id: str, start: int, end: int, text: str, document_text: Callable[[str], str]) -> bool:

@@ -168,3 +168,18 @@ def test_invalid_input_fails_clearly_without_a_report(
     assert result.exit_code == 1
     assert message in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_given_index_is_ingested_into_and_used(tmp_path: Path, run) -> None:  # noqa: ANN001
+    from assistant import Assistant
+
+    index = tmp_path / "my-index"
+    args = [str(jsonl(tmp_path / "tiny.jsonl", SEED[:1])), "--index", str(index)]
+    result = run(*args, "--config", "baseline", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    block = json.loads((tmp_path / "r" / "summary.json").read_text())["configs"]["baseline"]
+    assert block["index_cached"] is False and block["citation_validity"] == 1.0
+    assert [Path(d.source).name for d in Assistant(index_dir=index).documents()] == [DOC]
+    # A config that would need differently split passages cannot share a given index.
+    result = run(*args, "--config", "passage_chars=300", "--out", str(tmp_path / "r2"))
+    assert result.exit_code == 1 and "need their own index" in result.output

@@ -56,6 +56,7 @@ def test_score_with_offset_evidence() -> None:
     assert (s["hit@1"], s["hit@3"], s["rr@10"], s["recall@10"]) == (0.0, 1.0, 0.5, 1.0)
     assert row["first_supporting_rank"] == 2
     assert [p["supports"] for p in row["passages"]] == [False, True, False]
+    assert set(row["passages"][1]) == {"source", "doc_id", "start", "end", "score", "supports"}
     assert [(c["valid"], c["supports"]) for c in row["citations"]] == [(True, True), (True, False)]
     assert (s["evidence_units"], s["evidence_units_cited"], s["supported"], s["contains_gold"]) == (2, 1, True, True)
     # prediction "Berlin relies on Nord Stream 2 gas. The end." vs "Nord Stream 2": 3 of 8 tokens shared
