@@ -226,3 +226,81 @@ def chat(
     from assistant.ui import serve
 
     serve(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url), host=host, port=port, no_auth=no_auth)
+@main.command("eval")
+@click.argument("set_path", metavar="SET", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--corpus",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Files or folders the set refers to, ingested before asking (default: the bundled article for sets that "
+    "name it; SQuAD sets bring their own paragraphs). Repeatable.",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Use (and ingest the corpus into) this index instead of a cached one built for the set.",
+)
+@click.option(
+    "--config",
+    "configs",
+    multiple=True,
+    metavar="NAME_OR_FILE",
+    help="A preset (default, baseline), a .toml/.json file of settings, or inline `[preset,]key=value,...`. "
+    "Repeat to compare configs side by side (default: default).",
+)
+@click.option("--limit", type=click.IntRange(1), default=None, help="Ask only the first N questions (a partial run).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Report folder (default: eval/reports/<timestamp>/).",
+)
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.pass_context
+@friendly_errors
+def evaluate(
+    ctx: click.Context, set_path: Path, corpus: tuple[Path, ...], index_dir: Path | None, configs: tuple[str, ...],
+    limit: int | None, out: Path | None, progress: bool | None,
+) -> None:
+    """Run the question set SET and report retrieval, answer, citation and latency quality per config.
+
+    SET is our JSONL (questions or conversations), a CSV `question,answer[,source]`, or a SQuAD v1.1/v2.0 JSON
+    file (each paragraph becomes one document of its own index). Writes results.jsonl, summary.json,
+    report.md and report.html to --out.
+
+    \b
+    Example:
+      assistant eval eval/seed_questions.jsonl --config default --config baseline
+      assistant eval eval/squad_v1_super_bowl_50.json --config default --config "default,top_k=10"
+    """
+    import datetime as dt
+    import shlex
+
+    from assistant.evaluation import run_eval, write_report
+    from assistant.evaluation.report import results_table
+
+    words = ["assistant", "eval", str(set_path)]
+    for path in corpus:
+        words += ["--corpus", str(path)]
+    if index_dir is not None:
+        words += ["--index", str(index_dir)]
+    for config in configs:
+        words += ["--config", config]
+    if limit is not None:
+        words += ["--limit", str(limit)]
+    show = sys.stderr.isatty() if progress is None else progress
+    run = run_eval(
+        set_path, corpus, index_dir, configs, limit, progress=show, settings=_settings(ctx), command=shlex.join(words)
+    )
+    if out is None:
+        out = Path("eval") / "reports" / dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
+    paths = write_report(run, out)
+    click.echo(results_table(run))
+    for r in run.runs:
+        if r.summary["citation_validity"] not in (None, 1.0):
+            click.echo(f"warning: citation validity of {r.config.name!r} is below 100%", err=True)
+    if not run.complete:
+        click.echo(f"partial run: {run.evaluated} of {len(run.eval_set.questions)} questions (--limit)", err=True)
+    click.echo(f"report: {paths['report.md']} and {paths['report.html']}")

@@ -1,4 +1,4 @@
-"""LangChain at the edge: our retrieval as a standard `BaseRetriever`."""
+"""LangChain at the edge: our retrieval as a standard `BaseRetriever`, our embedder as LangChain `Embeddings`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
+from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 
+from assistant.embeddings import Embedder
 from assistant.types import ScoredPassage
 
 
@@ -27,3 +29,18 @@ class AssistantRetriever(BaseRetriever):
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
         return [to_langchain(sp) for sp in self.assistant.retrieve(query, k=self.k)]
+
+
+class EmbedderEmbeddings(Embeddings):
+    """Our (normalized) sentence embedder behind LangChain's `Embeddings` interface."""
+
+    def __init__(self, embedder: Embedder, batch_size: int = 64) -> None:
+        self.embedder = embedder
+        self.batch_size = batch_size
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.encode(list(texts), batch_size=self.batch_size).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.encode([text])[0].tolist()
+

@@ -21,6 +21,9 @@ _OFFLINE_ENV = {
 }
 for _key, _value in _OFFLINE_ENV.items():
     os.environ.setdefault(_key, _value)
+# OpenMP threads that spin while they wait steal the CPU from each other on a small shared machine: embedding one
+# question took ~0.5 s instead of ~0.05 s under load. torch reads this once when it loads, so it is set here.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 
@@ -59,6 +62,8 @@ class Settings:
     # Chat events served at once; the default of 1 would make every user wait for the previous question.
     ui_concurrency: int = 8
     debug: bool = False
+    # `assistant eval` keeps the indexes it builds here, keyed by corpus and indexing settings, so reruns are fast.
+    eval_cache_dir: Path = Path("~/.cache/assistant/eval")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
