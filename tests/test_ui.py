@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -12,20 +10,14 @@ from pathlib import Path
 import httpx
 import pytest
 from gradio_client import Client
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser
 
+from tests.browser import WAIT_MS, Session
 from tests.chat_server import REPO, chat_command, clean_env, running_chat
 from tests.conftest import SAMPLE_QUESTION, SAMPLE_SENTENCE, write
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--no-first-run", "--disable-sync",
-]
-# Bounds on waiting for the page (model work happens server-side), not speed checks.
-WAIT_MS = 90_000
 SCREENSHOT = REPO / "docs" / "chat.png"
 
 FESTIVAL = (
@@ -49,72 +41,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     index = tmp_path_factory.mktemp("chat") / "index"
     with running_chat(index) as url:
         yield url, index
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-class Session:
-    """One browser tab on the chat, recording dialogs and any request that would leave the machine."""
-
-    def __init__(self, browser: Browser, url: str) -> None:
-        self.page: Page = browser.new_page(viewport={"width": 1400, "height": 900})
-        self.dialogs: list[str] = []
-        self.outside: list[str] = []
-        self.page.on("dialog", self._dialog)
-        self.page.route("**/*", self._route)
-        self.page.goto(url, wait_until="load")
-        self.page.locator("textarea[data-testid='textbox']").first.wait_for(timeout=WAIT_MS)
-
-    def _dialog(self, dialog) -> None:  # type: ignore[no-untyped-def]
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def _route(self, route) -> None:  # type: ignore[no-untyped-def]
-        if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
-            route.continue_()
-        else:
-            self.outside.append(route.request.url)
-            route.abort()
-
-    def ask(self, question: str) -> str:
-        """Ask in the chat and return the final text of the new answer bubble (once its sources are shown)."""
-        page = self.page
-        answers = page.locator("[data-testid='bot']")
-        before = answers.count()
-        page.get_by_role("tab", name="Chat").click()
-        box = page.locator("textarea[data-testid='textbox']").first
-        box.fill(question)
-        box.press("Enter")
-        turn = before
-        # The final answer replaces the stream and the sources panel switches to this turn (or abstains).
-        page.wait_for_function(
-            """([n, turn]) => document.querySelectorAll("[data-testid='bot']").length > n &&
-                 (document.querySelector(`#sources [id^='src-${turn}-']`) ||
-                  document.querySelector('#sources .abstained-sources'))""",
-            arg=[before, turn],
-            timeout=WAIT_MS,
-        )
-        return answers.nth(before).inner_text()
-
-    def upload(self, *paths: Path) -> str:
-        """Upload files in the Library tab; the per-file results table's text once every file has a row."""
-        page = self.page
-        page.get_by_role("tab", name="Library").click()
-        page.locator("#upload input[type=file]").set_input_files([str(p) for p in paths])
-        rows = json.dumps([rf"{re.escape(p.name)}\n(added|already|failed|refused)" for p in paths])
-        page.wait_for_function(
-            f"{rows}.every(r => new RegExp(r).test(document.querySelector('#results').innerText))", timeout=WAIT_MS
-        )
-        return page.locator("#results").inner_text()
-
-    def marked(self) -> list[str]:
-        return self.page.locator("#sources mark").all_inner_texts()
 
 
 def test_chat_streams_a_cited_answer_with_the_span_highlighted(
