@@ -118,3 +118,9 @@ def test_opening_an_index_with_another_model_is_a_clear_error(
     shutil.copytree(model_path("all-MiniLM-L6-v2"), other)
     with pytest.raises(ModelMismatchError, match="built with embedding model 'all-MiniLM-L6-v2'"):
         make_assistant(model=str(other))
+
+
+def test_control_characters_in_a_question_are_ignored(sample_bot: Assistant) -> None:
+    answer = sample_bot.ask("why did Tokayev\x00 prefer\x1b[31m the CSTO?\x07")
+    assert "\x00" not in answer.question and "\x1b" not in answer.question
+    assert SAMPLE_SENTENCE in [c.text for c in answer.citations]
