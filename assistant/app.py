@@ -130,9 +130,7 @@ class Assistant:
         (`{"role": ..., "content": ...}`); `k` and `filters` narrow retrieval for this question.
         With a language-model backend the answer is generated, and only its verified citations are kept.
         """
-        final = None
-        for final in self.stream(question, history, k=k, filters=filters):
-            pass
+        *_, final = self.stream(question, history, k=k, filters=filters)
         assert isinstance(final, Answer)
         return final
 

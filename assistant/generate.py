@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from assistant import prompts
-from assistant.answer import answer_pieces
+from assistant.answer import ABSTAIN_TEXT, answer_pieces
 from assistant.llm import ChatModel, LLMError, Message, chat_model, complete
 from assistant.settings import Settings
 from assistant.types import Answer, ScoredPassage
-from assistant.verify import verify_answer
+from assistant.verify import is_abstention, verify_answer
 
 _LABEL = re.compile(r"^\s*(?:standalone question|rewritten question|question)\s*:\s*", re.IGNORECASE)
 
@@ -53,10 +53,12 @@ def condense_messages(question: str, history: Sequence[Any], turns: int) -> list
     return prompts.render("condense_question", history=lines, question=question)
 
 
-def clean_condensed(reply: str) -> str:
-    """The first line of the model's reply, without a "Standalone question:" label or surrounding quotes."""
+def clean_condensed(reply: str) -> str | None:
+    """The question in the model's reply (first line, without a "Standalone question:" label or quotes);
+    None if that is no question (small models tend to answer instead of rewriting)."""
     line = next((ln for ln in reply.splitlines() if ln.strip()), "")
-    return _LABEL.sub("", line).strip().strip("\"“”'").strip()
+    line = _LABEL.sub("", line).strip().strip("\"“”'").strip()
+    return line if line.endswith("?") else None
 
 
 class GenerativeAnswerer:
@@ -81,13 +83,15 @@ class GenerativeAnswerer:
             reply = complete(self.model(), condense_messages(question, history or (), self.settings.llm_history_turns))
         except LLMError:
             return None
-        return clean_condensed(reply) or None
+        return clean_condensed(reply)
 
     def stream(self, question: str, passages: list[ScoredPassage], extractive: Answer) -> Iterator[str | Answer]:
         """The model's raw text in pieces, then the verified `Answer` (or `extractive`, with a note why)."""
         if extractive.abstained:
             # Retrieval found nothing close enough: a model would only be tempted to make an answer up.
-            fallback = dataclasses.replace(extractive, note="No passage answers closely enough, so the model was not asked.")
+            fallback = dataclasses.replace(
+                extractive, note="No passage answers closely enough, so the model was not asked."
+            )
             yield from answer_pieces(fallback)
             yield fallback
             return
@@ -100,8 +104,13 @@ class GenerativeAnswerer:
         except LLMError as e:
             yield dataclasses.replace(extractive, note=f"{e}; showing the extractive answer instead.")
             return
+        draft = "".join(pieces)
+        if is_abstention(draft):
+            yield Answer(question, ABSTAIN_TEXT, abstained=True, passages=passages,
+                         resolved_question=extractive.resolved_question, backend=model.name)
+            return
         verified = verify_answer(
-            "".join(pieces), passages, self.document_text,
+            draft, passages, self.document_text,
             min_score=self.settings.quote_min_score, min_chars=self.settings.quote_min_chars,
         )
         if not verified.citations:

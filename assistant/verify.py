@@ -161,8 +161,8 @@ def _boundaries(folded: str, lo: int, hi: int, *, start: bool) -> list[int]:
 
 # "[2]", "[1, 3]", "[1][2]", optionally followed by the quoted evidence: [2] "the exact words".
 _EVIDENCE = re.compile(
-    r"(?P<refs>(?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*)+)"
-    r"(?:[:\-–—]?\s*(?P<quote>[\"“„«][^\"“”„«»]{1,2000}[\"”»]))?"
+    r"(?P<refs>\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\](?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*)"
+    r"(?:\s*[:\-–—]?\s*(?P<quote>[\"“„«][^\"“”„«»]{1,2000}[\"”»]))?"
 )
 _NUMBER = re.compile(r"\d+")
 _QUOTED = re.compile(r"[\"“„«]([^\"“”„«»]{1,2000})[\"”»]")
@@ -170,6 +170,7 @@ _QUOTED = re.compile(r"[\"“„«]([^\"“”„«»]{1,2000})[\"”»]")
 _SLOT = 0xE000
 _AFTER_STOP = re.compile(r"([.!?])\s*([\ue000-\uf8ff]+)")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
+_ABSTENTION = "the articles do not say"
 UNSUPPORTED_MARK = "[unsupported]"
 
 
@@ -203,21 +204,29 @@ def parse_claims(output: str) -> list[Claim]:
     # Evidence written after the full stop ("It opened. [1]") belongs before it, with its sentence.
     skeleton = _AFTER_STOP.sub(r" \2\1", _EVIDENCE.sub(slot, output))
     claims: list[Claim] = []
-    for span in sentence_spans(skeleton):
-        piece = skeleton[span.start : span.end]
+    # Models put list items and paragraphs on lines of their own: a line break ends a sentence too.
+    lines = skeleton.splitlines()
+    for piece in (line[span.start : span.end] for line in lines for span in sentence_spans(line)):
         found = [ord(c) - _SLOT for c in piece if _SLOT <= ord(c) < _SLOT + len(units)]
         text = "".join(c for c in piece if not _SLOT <= ord(c) < _SLOT + len(units))
         text = _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.split()))
         refs = [n for i in found for n in units[i][0]]
         quotes = [q[1:-1].strip() for i in found if (q := units[i][1])] + _QUOTED.findall(text)
-        if not any(ch.isalnum() for ch in text) and claims:
+        if not any(ch.isalpha() for ch in text) and claims:
             # Evidence on its own line belongs to the sentence before it.
             claims[-1].refs += refs
             claims[-1].quotes += quotes
             continue
         if text or refs:
             claims.append(Claim(text or (quotes[0] if quotes else ""), refs, quotes))
-    return [c for c in claims if c.text]
+    # List numbering ("1.") and the like carry no claim.
+    return [c for c in claims if any(ch.isalpha() for ch in c.text)]
+
+
+def is_abstention(output: str) -> bool:
+    """Whether the model said, as it was asked to when the passages do not answer, "The articles do not say"."""
+    folded = normalize(output)[0]
+    return folded.startswith(_ABSTENTION) and not _EVIDENCE.search(folded)
 
 
 def verify_answer(
@@ -237,7 +246,8 @@ def verify_answer(
     """
     citations: dict[tuple[str, int, int], Citation] = {}
 
-    def cite(claim: Claim, number: int) -> int | None:
+    def cite(claim: Claim, number: int) -> tuple[int, str] | None:
+        """The citation number for `claim` in passage `number`, and the source text of what was located."""
         p = passages[number - 1].passage
         text = document_text(p.doc_id)
         for quote in [*claim.quotes, claim.text]:
@@ -249,7 +259,7 @@ def verify_answer(
                         len(citations) + 1, p.source, p.doc_id, found.start, found.end,
                         text[found.start : found.end], verified=True, match=found.match,
                     )
-                return citations[key].n
+                return citations[key].n, (citations[key].text if quote is claim.text else claim.text)
         return None
 
     parts: list[str] = []
@@ -259,12 +269,15 @@ def verify_answer(
         refs = list(dict.fromkeys(claim.refs))
         dropped += [n for n in refs if not 1 <= n <= len(passages)]
         valid = [n for n in refs if 1 <= n <= len(passages)]
-        numbers = [c for n in valid if (c := cite(claim, n)) is not None]
+        found = [c for n in valid if (c := cite(claim, n)) is not None]
         if not claim.refs:
             # No marker at all: the claim is cited only if it copies a passage (the first one holding it).
-            numbers = next(([c] for n in range(1, len(passages) + 1) if (c := cite(claim, n)) is not None), [])
-        if numbers:
-            parts.append(claim.text + " " + "".join(f"[{n}]" for n in dict.fromkeys(numbers)))
+            found = next(([c] for n in range(1, len(passages) + 1) if (c := cite(claim, n)) is not None), [])
+        if found:
+            # A claim that was itself located (not through a quote) is shown as the source has it: a model that
+            # copies a sentence but swaps a name must not have its version shown as the cited one.
+            numbers = dict.fromkeys(n for n, _ in found)
+            parts.append(found[0][1] + " " + "".join(f"[{n}]" for n in numbers))
         else:
             unsupported.append(claim.text)
             parts.append(f"{claim.text} {UNSUPPORTED_MARK}")

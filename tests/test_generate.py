@@ -108,11 +108,11 @@ def test_off_topic_question_abstains_without_asking_the_model(llm_bot: Assistant
     assert answer.note is not None and "not asked" in answer.note
 
 
-def test_follow_up_is_rewritten_by_the_model(llm_bot: Assistant) -> None:
+def test_a_follow_up_rewrite_that_is_no_question_is_not_used(llm_bot: Assistant) -> None:
+    # The tiny model tends to answer instead of rewriting; such a "rewrite" must not steer retrieval.
     history = [("Who designed the Harbor Bridge?", "It was designed by the engineer Lina Petrov. [1]")]
     answer = llm_bot.ask("When did it open?", history)
-    assert isinstance(answer.resolved_question, str) and answer.resolved_question.strip()
-    assert "\n" not in answer.resolved_question
+    assert answer.resolved_question is None or answer.resolved_question.endswith("?")
     assert answer.question == "When did it open?"
     assert_verified(llm_bot, answer)
 
@@ -162,6 +162,7 @@ def test_condensed_question_is_cleaned() -> None:
     assert clean_condensed('\nStandalone question: "When did the Harbor Bridge open?"\nExtra') == (
         "When did the Harbor Bridge open?"
     )
+    assert clean_condensed("The bridge opened in 1987.") is None  # an answer, not a question
 
 
 def test_unknown_backend_is_a_clear_error() -> None:

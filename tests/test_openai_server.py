@@ -58,8 +58,9 @@ def test_openai_backend_streams_then_gives_a_verified_answer(llm_bot: Assistant,
 
 def test_cli_json_contract_with_the_openai_backend(llm_bot: Assistant, server_url: str) -> None:
     env = {**os.environ, "ASSISTANT_LLM_URL": server_url, "ASSISTANT_BACKEND": "openai"}
+    index = str(llm_bot.settings.index_dir)
     result = subprocess.run(
-        [sys.executable, "-m", "assistant", "ask", BRIDGE_QUESTION, "--index", str(llm_bot.settings.index_dir), "--json"],
+        [sys.executable, "-m", "assistant", "ask", BRIDGE_QUESTION, "--index", index, "--json"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
 from assistant.types import Passage, ScoredPassage
-from assistant.verify import UNSUPPORTED_MARK, locate_quote, normalize, parse_claims, verify_answer
+from assistant.verify import UNSUPPORTED_MARK, is_abstention, locate_quote, normalize, parse_claims, verify_answer
 
 LOW = "abcdefghijklm"
 HIGH = "nopqrstuvwxyz"
@@ -208,3 +208,23 @@ def test_claims_keep_their_markers_and_quotes_across_sentence_breaks() -> None:
         ("It opened in 1987.", [1], ["opened to traffic in 1987"]),
         ("It is long.", [1, 3], []),
     ]
+
+
+def test_a_copied_sentence_is_shown_as_the_source_has_it() -> None:
+    # The model "copies" a sentence but swaps a word: the citation holds, and the source's words are shown.
+    text, cites = _check("The Harbor Bridge in Velmora opened to traffic in 1988. [1]")
+    assert cites[0].match == "fuzzy"
+    assert text == "The Harbor Bridge in Velmora opened to traffic in 1987. [1]"
+
+
+def test_list_numbering_is_no_claim() -> None:
+    assert [c.text for c in parse_claims("1. The bridge is 840 metres long. [1]\n2.")] == [
+        "The bridge is 840 metres long."
+    ]
+
+
+def test_the_model_saying_the_articles_do_not_say_is_an_abstention() -> None:
+    assert is_abstention("The articles do not say.")
+    assert is_abstention("  the articles do NOT say")
+    assert not is_abstention('The articles do not say much, but it opened in 1987 [1] "opened to traffic in 1987".')
+    assert not is_abstention("It opened in 1987.")

@@ -24,7 +24,7 @@ def load(name: str) -> list[tuple[str, Template]]:
     parts = _ROLE.split(path.read_text(encoding="utf-8"))
     if parts[0].strip() or len(parts) < 3:
         raise ValueError(f"prompt {name!r} must start with a [system] or [user] line")
-    return [(role, Template(text.strip())) for role, text in zip(parts[1::2], parts[2::2])]
+    return [(role, Template(text.strip())) for role, text in zip(parts[1::2], parts[2::2], strict=True)]
 
 
 def render(name: str, **values: str) -> list[dict[str, str]]:
