@@ -120,16 +120,20 @@ def _normalized(quote: str, text: str, region: tuple[int, int], min_score: float
 def _fuzzy(quote: str, text: str, region: tuple[int, int], min_score: float) -> Located | None:
     folded_quote = normalize(quote)[0]
     folded, index, offset = _folded_region(text, region)
-    if len(folded_quote) > len(folded):
+    if not folded:
         return None
-    rough = fuzz.partial_ratio_alignment(folded_quote, folded, score_cutoff=min_score)
-    if rough is None:
-        return None
+    if len(folded_quote) >= len(folded):
+        rough_start, rough_end = 0, len(folded)  # the quote may span the whole region, and then some
+    else:
+        rough = fuzz.partial_ratio_alignment(folded_quote, folded, score_cutoff=min_score)
+        if rough is None:
+            return None
+        rough_start, rough_end = rough.dest_start, rough.dest_end
     # The rough window has the quote's length; the real span may be a little longer or shorter
     # (letters inserted or dropped). Pick the best whole-token span near it.
     reach = max(4, len(folded_quote) // 8)
-    starts = _boundaries(folded, rough.dest_start - reach, rough.dest_start + reach, start=True) or [rough.dest_start]
-    ends = _boundaries(folded, rough.dest_end - reach, rough.dest_end + reach, start=False) or [rough.dest_end]
+    starts = _boundaries(folded, rough_start - reach, rough_start + reach, start=True) or [rough_start]
+    ends = _boundaries(folded, rough_end - reach, rough_end + reach, start=False) or [rough_end]
     best: tuple[float, int, int] | None = None
     span = (0, 0)
     for a in starts:
@@ -276,9 +280,12 @@ def verify_answer(
         if found:
             # A claim that was itself located (not through a quote) is shown as the source has it: a model that
             # copies a sentence but swaps a name must not have its version shown as the cited one.
-            numbers = dict.fromkeys(n for n, _ in found)
-            parts.append(found[0][1] + " " + "".join(f"[{n}]" for n in numbers))
+            part = found[0][1] + " " + "".join(f"[{n}]" for n in dict.fromkeys(n for n, _ in found))
         else:
+            part = f"{claim.text} {UNSUPPORTED_MARK}"
+        if part in parts:
+            continue  # small models repeat themselves
+        if not found:
             unsupported.append(claim.text)
-            parts.append(f"{claim.text} {UNSUPPORTED_MARK}")
+        parts.append(part)
     return Verified(" ".join(parts), list(citations.values()), unsupported, dropped)

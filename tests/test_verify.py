@@ -228,3 +228,9 @@ def test_the_model_saying_the_articles_do_not_say_is_an_abstention() -> None:
     assert is_abstention("  the articles do NOT say")
     assert not is_abstention('The articles do not say much, but it opened in 1987 [1] "opened to traffic in 1987".')
     assert not is_abstention("It opened in 1987.")
+
+
+def test_a_repeated_sentence_is_shown_once() -> None:
+    text, cites = _check("The bridge is 840 metres long. [1] The bridge is 840 metres long. [1] Nice. Nice.")
+    assert text == f"The bridge is 840 metres long. [1] Nice. {UNSUPPORTED_MARK}"
+    assert len(cites) == 1
