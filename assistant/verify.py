@@ -194,7 +194,6 @@ class Verified:
     text: str
     citations: list[Citation]
     unsupported: list[str]
-    dropped_refs: list[int]
 
 
 def parse_claims(output: str) -> list[Claim]:
@@ -268,11 +267,8 @@ def verify_answer(
 
     parts: list[str] = []
     unsupported: list[str] = []
-    dropped: list[int] = []
     for claim in parse_claims(output):
-        refs = list(dict.fromkeys(claim.refs))
-        dropped += [n for n in refs if not 1 <= n <= len(passages)]
-        valid = [n for n in refs if 1 <= n <= len(passages)]
+        valid = [n for n in dict.fromkeys(claim.refs) if 1 <= n <= len(passages)]
         found = [c for n in valid if (c := cite(claim, n)) is not None]
         if not claim.refs:
             # No marker at all: the claim is cited only if it copies a passage (the first one holding it).
@@ -288,4 +284,4 @@ def verify_answer(
         if not found:
             unsupported.append(claim.text)
         parts.append(part)
-    return Verified(" ".join(parts), list(citations.values()), unsupported, dropped)
+    return Verified(" ".join(parts), list(citations.values()), unsupported)
