@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -68,12 +69,15 @@ class GenerativeAnswerer:
         self.settings = settings
         self.document_text = document_text
         self._model: ChatModel | None = None
+        # A chat UI asks from several threads; the model must be loaded once.
+        self._lock = threading.Lock()
 
     def model(self) -> ChatModel:
         """The chat model, created on first use (loading a local model takes seconds)."""
-        if self._model is None:
-            self._model = chat_model(self.settings)
-        return self._model
+        with self._lock:
+            if self._model is None:
+                self._model = chat_model(self.settings)
+            return self._model
 
     def condense(self, question: str, history: Sequence[Any] | None) -> str | None:
         """The follow-up `question` rewritten to stand alone, or None without history or when the model fails."""
