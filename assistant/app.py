@@ -13,6 +13,7 @@ import numpy as np
 
 from assistant.answer import ExtractiveAnswerer, answer_pieces
 from assistant.embeddings import get_embedder
+from assistant.generate import GenerativeAnswerer
 from assistant.ingest.pipeline import Ingestor
 from assistant.retrieval import DenseRetriever
 from assistant.settings import Settings
@@ -58,6 +59,7 @@ class Assistant:
         self.store.recover_if_idle()
         self._dense = DenseRetriever(self.store)
         self._answerer = ExtractiveAnswerer(self.store, self.settings)
+        self._generator = GenerativeAnswerer(self.settings, self.document_text)
 
     # -- indexing -----------------------------------------------------------------------------
 
@@ -127,11 +129,11 @@ class Assistant:
 
         `history` is the conversation so far, as (question, answer) pairs or chat messages
         (`{"role": ..., "content": ...}`); `k` and `filters` narrow retrieval for this question.
+        With a language-model backend the answer is generated, and only its verified citations are kept.
         """
-        question = clean_question(question)
-        vector = self.embed_question(question)
-        passages = self._dense.retrieve(question, vector, k or self.settings.top_k, filters)
-        return self._answerer.answer(question, vector, passages)
+        *_, final = self.stream(question, history, k=k, filters=filters)
+        assert isinstance(final, Answer)
+        return final
 
     def stream(
         self,
@@ -143,12 +145,34 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """The answer's text in pieces as it is produced, then the complete `Answer` as the last item.
 
-        The final `Answer.text` is authoritative: a UI replaces what it streamed with it.
+        The final `Answer.text` is authoritative: a UI replaces what it streamed with it (a model's
+        draft still carries its own passage numbers and quotes; the final text cites verified spans).
         """
-        answer = self.ask(question, history, k=k, filters=filters)
-        for piece in answer_pieces(answer):
-            yield piece
-        yield answer
+        question = clean_question(question)
+        resolved = self.condense_question(question, history)
+        query = resolved or question
+        vector = self.embed_question(query)
+        passages = self._dense.retrieve(query, vector, k or self.settings.top_k, filters)
+        answer = self._answerer.answer(query, vector, passages)
+        answer.question, answer.resolved_question = question, resolved
+        if self.settings.backend == "extractive":
+            yield from answer_pieces(answer)
+            yield answer
+        else:
+            yield from self._generator.stream(question, passages, answer)
+
+    def condense_question(self, question: str, history: Sequence[Any] | None) -> str | None:
+        """A follow-up rewritten by the language model to stand alone; None with the extractive backend,
+        without history, or when the model fails (the caller then resolves the question offline)."""
+        if self.settings.backend == "extractive":
+            return None
+        condensed = self._generator.condense(question, history)
+        if condensed is None:
+            return None
+        try:
+            return clean_question(condensed)
+        except QuestionError:
+            return None
 
     @cached_property
     def retriever(self) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from assistant.settings import Settings
+from assistant.settings import BACKENDS, Settings
 
 index_option = click.option(
     "--index",
@@ -24,6 +24,13 @@ chroma_option = click.option(
     "--chroma-url", default=None, help="Use a Chroma server, e.g. http://127.0.0.1:8000 (default: $ASSISTANT_CHROMA_URL)."
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+backend_option = click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default=None,
+    help="Who writes the answer: extractive (default, no model), llamacpp (local GGUF model) or openai "
+    "(an OpenAI-compatible server at $ASSISTANT_LLM_URL). Generated citations are verified against the articles.",
+)
 
 
 def _settings(ctx: click.Context, **overrides: Any) -> Settings:
@@ -113,32 +120,56 @@ def ingest(
 @chroma_option
 @json_option
 @click.option("-k", "--top-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve.")
+@backend_option
 @click.pass_context
 @friendly_errors
 def ask(
     ctx: click.Context, question: str, index_dir: Path | None, chroma_url: str | None, as_json: bool,
-    top_k: int | None,
+    top_k: int | None, backend: str | None,
 ) -> None:
     """Answer QUESTION with numbered citations of the exact supporting spans.
 
-    On an empty index the bundled sample article is ingested first.
+    On an empty index the bundled sample article is ingested first. With a language-model backend the
+    model's draft streams to stderr as it is written; stdout gets the verified answer.
 
     \b
-    Example:
+    Examples:
       assistant ask "why did Tokayev prefer the CSTO?" --json
+      assistant ask "why did Tokayev prefer the CSTO?" --backend llamacpp
+      ASSISTANT_LLM_URL=http://127.0.0.1:11434/v1 ASSISTANT_LLM_MODEL=qwen2.5:3b \\
+        assistant ask "who mediated between Erdogan and Putin?" --backend openai
     """
-    bot = _assistant(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url, top_k=top_k))
+    settings = _settings(ctx, index_dir=index_dir, chroma_url=chroma_url, top_k=top_k, backend=backend)
+    bot = _assistant(settings)
     bot.ensure_sample()
-    answer = bot.ask(question)
+    answer = _stream_answer(bot, question, show_draft=not as_json and settings.backend != "extractive")
     if as_json:
         _echo_json(answer.to_json())
         return
+    if answer.note:
+        click.echo(f"Note: {answer.note}", err=True)
     click.echo(answer.text)
     if answer.citations:
         click.echo()
     for c in answer.citations:
         click.echo(f"[{c.n}] {c.source} [{c.start}:{c.end}]")
         click.echo(f"    {c.text}")
+
+
+def _stream_answer(bot: Any, question: str, show_draft: bool) -> Any:
+    """Ask `bot`, echoing the model's draft to stderr as it streams; return the final verified answer."""
+    from assistant.types import Answer
+
+    drafted = False
+    for item in bot.stream(question):
+        if isinstance(item, Answer):
+            if drafted:
+                click.echo("\n", err=True)
+            return item
+        if show_draft:
+            click.echo(item, nl=False, err=True)
+            drafted = True
+    raise RuntimeError("the answer stream ended without an answer")
 
 
 @main.command()

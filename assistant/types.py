@@ -114,6 +114,10 @@ class Citation:
     start: int
     end: int
     text: str
+    # Every citation we emit has been located in its source; `match` says how the quote was found there:
+    # "exact", "normalized" (case, white space, quote marks) or "fuzzy" (a few characters differ).
+    verified: bool = True
+    match: str = "exact"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,17 +131,27 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     passages: list[ScoredPassage] = field(default_factory=list)
     resolved_question: str | None = None
+    # Which backend wrote `text`: "extractive", "llamacpp" or "openai".
+    backend: str = "extractive"
+    # Why the answer is not what was asked for, e.g. the model was unreachable and the extractive answer is shown.
+    note: str | None = None
+    # Sentences of a generated answer that no verified citation supports (marked "[unsupported]" in `text`).
+    unsupported: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
+            "backend": self.backend,
             "citations": [c.to_json() for c in self.citations],
+            "unsupported": self.unsupported,
             "passages": [p.to_json() for p in self.passages],
         }
         if self.resolved_question is not None:
             out["resolved_question"] = self.resolved_question
+        if self.note is not None:
+            out["note"] = self.note
         return out
 
 

@@ -60,3 +60,22 @@ def write(path: Path, content: str | bytes) -> Path:
     else:
         path.write_text(content, encoding="utf-8")
     return path
+
+
+# A short article that even the tiny packaged model (SmolLM2-135M) answers from by copying a sentence.
+BRIDGE_ARTICLE = (
+    "The Harbor Bridge in Velmora opened to traffic in 1987. It was designed by the engineer Lina Petrov, "
+    "who also planned the city's tram network. The bridge is 840 metres long and carries four lanes of traffic.\n\n"
+    "Velmora is a port city on the northern coast. Its fish market is the oldest in the region.\n"
+)
+BRIDGE_QUESTION = "When did the Harbor Bridge open?"
+
+
+@pytest.fixture(scope="session")
+def llm_bot(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """An Assistant answering with the packaged local GGUF model (in-process llama.cpp) over the bridge article."""
+    folder = tmp_path_factory.mktemp("bridge")
+    write(folder / "articles" / "bridge.txt", BRIDGE_ARTICLE)
+    bot = Assistant(index_dir=folder / "index", backend="llamacpp")
+    assert bot.ingest([folder / "articles"], progress=False).ok
+    return bot
