@@ -40,9 +40,34 @@ class Settings:
     passage_chars: int = 600
     passage_overlap_sentences: int = 1
     top_k: int = 5
-    # Cosine similarity of the best sentence below which the assistant abstains.
+    # Retrieval: `hybrid` fuses BM25, dense passage and dense sentence search; `dense` and `bm25` use one.
+    retrieval: str = "hybrid"
+    # Reciprocal rank fusion: a branch adds weight / (rrf_k + rank); 60 is the usual constant from the paper.
+    rrf_k: int = 60
+    weight_dense: float = 1.0
+    # Sentence-level dense search finds passages whose one sentence answers, diluted in the passage mean.
+    weight_sentence: float = 1.0
+    weight_bm25: float = 1.0
+    # Candidates each branch contributes to fusion.
+    branch_k: int = 30
+    # Rerank the best fused candidates with the evidence signals (or `reranker`) before keeping top_k.
+    rerank: bool = True
+    rerank_candidates: int = 20
+    # A local sentence-transformers CrossEncoder folder; empty means the built-in evidence reranker.
+    reranker: str = ""
+    # Maximal marginal relevance over passage vectors, so reprinted near-duplicates do not crowd the top k.
+    mmr: bool = False
+    mmr_lambda: float = 0.7
+    # Evidence score of a sentence = cosine + lexical_weight * IDF-weighted question-word coverage
+    # + type_weight if it holds the asked-for kind of answer (a date for "when", a number for "how many").
+    lexical_weight: float = 0.5
+    type_weight: float = 0.1
+    # Evidence score of the best sentence below which the assistant abstains. Calibrated on the shipped
+    # sets (see README, "Abstention"): higher abstains more often, on answerable questions too.
     min_score: float = 0.35
     max_answer_sentences: int = 3
+    # Seconds between checks that a shared Chroma server has not changed under the lexical index.
+    lexical_check_seconds: float = 5.0
     # Seconds a writer waits for another process's write to the same embedded index.
     lock_timeout: float = 10.0
     debug: bool = False

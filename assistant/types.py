@@ -127,6 +127,8 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     passages: list[ScoredPassage] = field(default_factory=list)
     resolved_question: str | None = None
+    # The precise thing asked for (a name, date, number...) inside citation [1], when it could be located.
+    short_answer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -138,6 +140,8 @@ class Answer:
         }
         if self.resolved_question is not None:
             out["resolved_question"] = self.resolved_question
+        if self.short_answer is not None:
+            out["short_answer"] = self.short_answer
         return out
 
 
