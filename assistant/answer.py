@@ -1,7 +1,7 @@
 """Cited answers without an LLM: the sentences that best answer the question, and the short answer inside.
 
 1. Every sentence of the retrieved passages gets an evidence score (`assistant.evidence`).
-2. A number the question states that no retrieved passage mentions means the articles do not cover it.
+2. A number the question states that no article mentions means the articles do not cover it.
    A question that asks for a date or a quantity can only be answered by a sentence holding one; when no
    well-supported sentence does, the assistant abstains rather than cite something beside the point.
 3. Below `Settings.min_score` the assistant abstains too ("the articles do not say").
@@ -12,18 +12,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from assistant.answer_types import Kind, QuestionType, locate, numbers_in, question_type
-from assistant.evidence import EvidenceScorer, ScoredSentence
+from assistant.answer_types import ENTITY_LABELS, Kind, QuestionType, locate, question_type
+from assistant.embeddings import Entity, get_ner
+from assistant.evidence import EvidenceScorer
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, ScoredPassage, Sentence
 
+Ner = Callable[[str], list[Entity]]
 ABSTAIN_TEXT = "The articles do not say. None of the passages found answers this question closely enough."
 ABSTAIN_TYPE_TEXT = "The articles do not say. The passages found do not state the {what} this question asks for."
-ABSTAIN_NUMBER_TEXT = "The articles do not say. The passages found never mention {number}."
+ABSTAIN_NUMBER_TEXT = "The articles do not say. None of them mentions {number}."
 # Extra sentences join an explanation only when they score almost as well as the best one.
 EXTRA_SENTENCE_MARGIN = 0.2
 # A sentence holding the asked-for kind of answer may stand in for a better-scoring one this close to it.
@@ -34,15 +36,17 @@ class ExtractiveAnswerer:
     def __init__(self, scorer: EvidenceScorer, settings: Settings) -> None:
         self.scorer = scorer
         self.settings = settings
+        if settings.ner not in ("spacy", "rules"):
+            raise ValueError(f"ner must be spacy or rules, not {settings.ner!r}")
+        self.ner: Ner | None = get_ner() if settings.ner == "spacy" else None
 
     def answer(self, question: str, vector: np.ndarray, passages: list[ScoredPassage]) -> Answer:
         qtype = question_type(question)
         ranked = self.scorer.score(question, vector, qtype, [s for sp in passages for s in sp.passage.sentences()])
         if not ranked or ranked[0].score < self.settings.min_score:
             return Answer(question, ABSTAIN_TEXT, abstained=True, passages=passages)
-        # A number the question states ("in 2023") that no passage found mentions cannot be answered about.
-        mentioned = set().union(*(numbers_in(sp.passage.text) for sp in passages))
-        if unmet := sorted(numbers_in(question) - mentioned):
+        # A number the question states ("in 2023") that no article mentions cannot be answered about.
+        if unmet := self.scorer.unknown_numbers(question):
             return Answer(question, ABSTAIN_NUMBER_TEXT.format(number=unmet[0]), abstained=True, passages=passages)
         best = ranked[0]
         if qtype.needs_span_type and not best.typed:
@@ -56,12 +60,13 @@ class ExtractiveAnswerer:
                       if r.score >= best.score - EXTRA_SENTENCE_MARGIN]
             return cite(question, chosen, passages)
         answer = cite(question, [best.sentence], passages)
-        answer.short_answer = short_answer(best.sentence, question, qtype)
+        answer.short_answer = short_answer(best.sentence, question, qtype, self.ner)
         return answer
 
 
-def short_answer(sentence: Sentence, question: str, qtype: QuestionType) -> str | None:
-    found = locate(sentence.text, question, qtype)
+def short_answer(sentence: Sentence, question: str, qtype: QuestionType, ner: Ner | None = None) -> str | None:
+    entities = ner(sentence.text) if ner is not None and qtype.kind in ENTITY_LABELS else None
+    found = locate(sentence.text, question, qtype, entities=entities)
     return sentence.text[found.start : found.end] if found else None
 
 

@@ -272,10 +272,43 @@ class Located:
     end: int
 
 
-def locate(sentence: str, question: str, qtype: QuestionType, typed_only: bool = False) -> Located | None:
-    """The short answer in `sentence`: a typed candidate not in the question, closest to the question's words."""
+# Entity labels (spaCy's OntoNotes scheme) that can answer each kind of question.
+ENTITY_LABELS = {
+    Kind.PERSON: {"PERSON", "ORG", "NORP"},
+    Kind.NUMBER: {"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"},
+    Kind.PLACE: {"GPE", "LOC", "FAC", "ORG"},
+    Kind.THING: {"ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "PERSON", "GPE", "NORP", "LAW", "FAC", "CARDINAL"},
+}
+
+
+def entity_candidates(toks: list[Token], entities: list[tuple[int, int, str]], qtype: QuestionType) -> list[tuple[int, int]]:
+    """Token ranges of the named entities whose label fits the question (dates stay with the rules,
+    which measured better on them)."""
+    labels = ENTITY_LABELS.get(qtype.kind, set())
+    out = []
+    for start, end, label in entities:
+        if label in labels:
+            inside = [i for i, t in enumerate(toks) if t.start >= start and t.end <= end]
+            if inside:
+                out.append((inside[0], inside[-1] + 1))
+    return out
+
+
+def locate(
+    sentence: str,
+    question: str,
+    qtype: QuestionType,
+    typed_only: bool = False,
+    entities: list[tuple[int, int, str]] | None = None,
+) -> Located | None:
+    """The short answer in `sentence`: a typed candidate not in the question, closest to the question's words.
+
+    With `entities` (from a named-entity recognizer) those are the candidates, the rules the fallback.
+    """
     toks = tokens(sentence)
     found = typed_candidates(toks, qtype) if typed_only else candidates(toks, qtype)
+    if entities and qtype.kind in ENTITY_LABELS:
+        found = entity_candidates(toks, entities, qtype) or found
     asked = {stem(t.text) for t in tokens(question) if t.text[0].isalnum() and t.folded not in STOPWORDS}
     asked_raw = {t.folded for t in tokens(question)}
     anchors = [i for i, t in enumerate(toks) if stem(t.text) in asked]

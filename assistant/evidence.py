@@ -7,13 +7,14 @@ when it holds a candidate of the type the question asks for.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from assistant.answer_types import Kind, QuestionType, has_candidate, negated
+from assistant.answer_types import Kind, QuestionType, has_candidate, negated, numbers_in
 from assistant.lexical import LexicalIndex
 from assistant.settings import Settings
 from assistant.store import Store
@@ -69,6 +70,14 @@ class EvidenceScorer:
             weights[NEGATION] = max(weights.values(), default=1.0)
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in sentence_terms) / total if total else 0.0
+
+    def unknown_numbers(self, question: str) -> list[str]:
+        """Numbers in the question ("2023", "10-7") that no passage of the index contains."""
+        if self.lexical is None:
+            return []
+        return sorted(
+            n for n in numbers_in(question) if not all(self.lexical.knows(part) for part in re.split(r"\D+", n) if part)
+        )
 
     def score(self, question: str, vector: np.ndarray, qtype: QuestionType, sentences: list[Sentence]) -> list[ScoredSentence]:
         """The distinct sentences scored against the question, best first (near-duplicates merged)."""

@@ -91,3 +91,9 @@ def test_repeated_sentence_cites_the_first_telling(make_assistant: Callable[...,
     bot.ingest([write(tmp_path / "lake.txt", text)], progress=False)
     answer = bot.ask("How much did glacier melt raise the lake?")
     assert [c.start for c in answer.citations] == [0]
+
+
+@pytest.mark.parametrize("ner", ["spacy", "rules"])
+def test_both_short_answer_locators_work(museum: Assistant, ner: str) -> None:
+    bot = Assistant(settings=museum.settings.replace(ner=ner))
+    assert bot.ask("Who is the museum director?").short_answer == "Anna Varga"

@@ -52,3 +52,14 @@ def test_nothing_located_when_the_type_is_absent_or_only_in_the_question() -> No
 
 def test_numbers_in() -> None:
     assert numbers_in("In 2023, 1,200 people and Model TB2 came.") == {"2023", "1200"}
+
+
+def test_named_entities_are_the_candidates_when_given() -> None:
+    sentence = "The award went to Lina Ortiz of the Verde Group on Friday."
+    question = "Who received the award?"
+    entities = [(18, 28, "PERSON"), (32, 47, "ORG"), (51, 57, "DATE")]
+    found = locate(sentence, question, question_type(question), entities=entities)
+    assert found is not None and sentence[found.start : found.end] == "Lina Ortiz"
+    # No entity of a fitting label: the rules still find one.
+    found = locate(sentence, question, question_type(question), entities=[(51, 57, "DATE")])
+    assert found is not None and sentence[found.start : found.end] in {"Lina Ortiz", "Verde Group"}
