@@ -206,6 +206,12 @@ class LexicalIndex:
         for i, d in enumerate(self.catalog.doc_ids):
             by_doc.setdefault(d, []).append(i)
         self._by_doc = by_doc
+        by_source: dict[str, list[int]] = {}
+        for i, source in enumerate(self.catalog.sources):
+            by_source.setdefault(source, []).append(i)
+            if "#" in source:
+                by_source.setdefault(source.split("#", 1)[0], []).append(i)
+        self._by_source = by_source
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -218,10 +224,11 @@ class LexicalIndex:
             return None
         allowed = np.ones(len(self.catalog), dtype=bool)
         if filters.sources:
-            wanted = set(filters.sources)
-            allowed &= np.fromiter(
-                (s in wanted or s.split("#", 1)[0] in wanted for s in self.catalog.sources), bool, len(self.catalog)
-            )
+            # A jsonl file stands for all its records (`file#line`).
+            rows = [r for source in filters.sources for r in self._by_source.get(source, ())]
+            by_source = np.zeros(len(self.catalog), dtype=bool)
+            by_source[rows] = True
+            allowed &= by_source
         if filters.date_from:
             allowed &= self._dates >= _required_date(filters.date_from)
         if filters.date_to:

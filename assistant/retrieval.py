@@ -106,7 +106,8 @@ class HybridRetriever:
         if s.retrieval not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"retrieval must be dense, bm25 or hybrid, not {s.retrieval!r}")
         fused = rrf(rankings, s.rrf_k)
-        depth = max(k, s.rerank_candidates if s.rerank and self.reranker else k)
+        # Reranking and MMR choose among more candidates than they keep.
+        depth = max(k, s.rerank_candidates) if (s.rerank and self.reranker) or s.mmr else k
         top = sorted(fused, key=lambda pid: -fused[pid])[:depth]
         known.update(self.store.get_passages([pid for pid in top if pid not in known]))
         candidates = [ScoredPassage(known[pid], fused[pid]) for pid in top if pid in known]
@@ -161,6 +162,6 @@ class HybridRetriever:
         ids = [sp.passage.id for sp in candidates]
         vectors = self.store.passage_vectors(ids)
         scores = np.asarray([sp.score for sp in candidates], dtype=np.float32)
-        spread = float(scores.max() - scores.min()) or 1.0
-        order = mmr(vectors, (scores - scores.min()) / spread, k, self.settings.mmr_lambda)
+        # Relevance relative to the best candidate, on the same 0..1 footing as cosine redundancy.
+        order = mmr(vectors, scores / (float(np.abs(scores).max()) or 1.0), k, self.settings.mmr_lambda)
         return [candidates[i] for i in order]
