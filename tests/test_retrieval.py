@@ -84,3 +84,13 @@ def test_mmr_keeps_reprints_from_crowding_the_top(make_assistant: Callable[..., 
     assert top_plain <= {str(p) for p in paths}
     diverse = Assistant(settings=plain.settings.replace(mmr=True, mmr_lambda=0.5))
     assert str(other) in {sp.passage.source for sp in diverse.retrieve("river flooded the town", k=2)}
+
+
+def test_a_jsonl_file_filter_allows_all_its_records(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
+    records = write(tmp_path / "wire.jsonl", '{"text": "The glacier retreated by forty metres."}\n'
+                                             '{"text": "The glacier lake drained overnight."}\n')
+    other = write(tmp_path / "other.txt", "The glacier museum opened a new hall.")
+    bot = make_assistant()
+    bot.ingest([records, other], progress=False)
+    found = bot.retrieve("glacier", k=5, filters=Filters(sources=(str(records),)))
+    assert sorted(sp.passage.source for sp in found) == [f"{records}#1", f"{records}#2"]
