@@ -160,7 +160,9 @@ def names(toks: list[Token]) -> list[tuple[int, int]]:
         while j < len(toks):
             if _is_name_word(toks[j], False):
                 j += 1
-            elif toks[j].folded in ("of", "de", "the", "and") and j + 1 < len(toks) and _is_name_word(toks[j + 1], False):
+            elif toks[j].folded in ("of", "de", "the", "and") and j + 1 < len(toks) and _is_name_word(
+                toks[j + 1], False
+            ):
                 j += 2
             else:
                 break
@@ -281,7 +283,9 @@ ENTITY_LABELS = {
 }
 
 
-def entity_candidates(toks: list[Token], entities: list[tuple[int, int, str]], qtype: QuestionType) -> list[tuple[int, int]]:
+def entity_candidates(
+    toks: list[Token], entities: list[tuple[int, int, str]], qtype: QuestionType
+) -> list[tuple[int, int]]:
     """Token ranges of the named entities whose label fits the question (dates stay with the rules,
     which measured better on them)."""
     labels = ENTITY_LABELS.get(qtype.kind, set())

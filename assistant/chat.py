@@ -115,7 +115,8 @@ def resolve(question: str, history: Sequence[Any] | None) -> str:
         if low in PERSON_PRONOUNS and person:
             # After the first mention, news text calls a person by surname ("Tokayev"), so that finds more.
             suffix = PERSON_PRONOUNS[low]
-            if low == "her" and i + 1 < len(toks) and toks[i + 1].text[0].isalpha() and toks[i + 1].folded not in STOPWORDS:
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if low == "her" and nxt is not None and nxt.text[0].isalpha() and nxt.folded not in STOPWORDS:
                 suffix = "'s"  # "her plan": possessive
             replacement = person.split()[-1] + suffix
         elif low in THING_PRONOUNS and (thing or person):

@@ -79,7 +79,9 @@ class EvidenceScorer:
             n for n in numbers_in(question) if not all(self.lexical.knows(part) for part in re.split(r"\D+", n) if part)
         )
 
-    def score(self, question: str, vector: np.ndarray, qtype: QuestionType, sentences: list[Sentence]) -> list[ScoredSentence]:
+    def score(
+        self, question: str, vector: np.ndarray, qtype: QuestionType, sentences: list[Sentence]
+    ) -> list[ScoredSentence]:
         """The distinct sentences scored against the question, best first (near-duplicates merged)."""
         unique = list({(s.doc_id, s.start, s.end): s for s in sentences}.values())
         if not unique:

@@ -53,7 +53,8 @@ class AnswerRunnable(Runnable[Any, Answer]):
         self.assistant = assistant
 
     def invoke(self, input: str | Mapping[str, Any], config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
-        return self._call_with_config(lambda value: self.assistant.ask(**_ask_args(value)), input, ensure_config(config))
+        config = ensure_config(config)
+        return self._call_with_config(lambda value: self.assistant.ask(**_ask_args(value)), input, config)
 
     def stream(
         self, input: str | Mapping[str, Any], config: RunnableConfig | None = None, **kwargs: Any

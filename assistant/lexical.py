@@ -92,9 +92,8 @@ class LexicalIndex:
         mtime = self._manifest_time()
         if mtime != self._manifest_mtime:
             self.load()
-        if check_store and store.passage_count() != len(self.catalog):
-            if self.fingerprint != store.fingerprint():
-                self.rebuild(store)
+        if check_store and self.fingerprint != store.fingerprint():
+            self.rebuild(store)
 
     def _manifest_time(self) -> float:
         try:

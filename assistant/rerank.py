@@ -43,7 +43,8 @@ class EvidenceReranker:
     def rerank(self, question: str, vector: np.ndarray, passages: list[ScoredPassage]) -> list[ScoredPassage]:
         if not passages:
             return []
-        ranked = self.scorer.score(question, vector, question_type(question), [s for sp in passages for s in sp.passage.sentences()])
+        sentences = [s for sp in passages for s in sp.passage.sentences()]
+        ranked = self.scorer.score(question, vector, question_type(question), sentences)
         best: dict[tuple[str, int], float] = {}
         for sp in passages:
             p = sp.passage

@@ -9,7 +9,6 @@ import pytest
 
 from assistant import Assistant
 from assistant.types import Answer
-
 from tests.conftest import write
 
 ARTICLE = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
-
 from assistant import Assistant
 from assistant.chat import resolve, turns
 
@@ -39,7 +37,8 @@ def test_self_contained_question_is_unchanged() -> None:
 
 def test_ask_with_history_uses_and_reports_the_resolved_question(sample_bot: Assistant) -> None:
     first = sample_bot.ask("Who invited the Russian-led CSTO into Kazakhstan?")
-    follow = sample_bot.ask("What organization did he not invite?", [("Who invited the Russian-led CSTO into Kazakhstan?", first)])
+    history = [("Who invited the Russian-led CSTO into Kazakhstan?", first)]
+    follow = sample_bot.ask("What organization did he not invite?", history)
     assert follow.question == "What organization did he not invite?"
     assert follow.resolved_question is not None and "Tokayev" in follow.resolved_question
     assert follow.to_json()["resolved_question"] == follow.resolved_question

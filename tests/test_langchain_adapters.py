@@ -11,7 +11,6 @@ from langchain_tests.integration_tests import RetrieversIntegrationTests
 from assistant import Assistant
 from assistant.langchain_adapters import AnswerRunnable, AssistantRetriever
 from assistant.types import Answer, Filters
-
 from tests.conftest import SAMPLE_QUESTION, SAMPLE_SENTENCE
 
 

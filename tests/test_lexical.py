@@ -10,7 +10,6 @@ from pathlib import Path
 from assistant import Assistant
 from assistant.app import lexical_folder
 from assistant.lexical import LexicalIndex
-
 from tests.conftest import write
 
 ZEBRA = "The zebra sanctuary in Namibia opened in March. Rangers counted forty zebras on the first day."
@@ -58,7 +57,9 @@ def test_persisted_index_is_loaded_not_rebuilt(make_assistant: Callable[..., Ass
     assert _bm25_sources(again, "zebra") == {str(tmp_path / "z.txt")}
 
 
-def test_stale_or_missing_index_rebuilds_from_the_store(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
+def test_stale_or_missing_index_rebuilds_from_the_store(
+    make_assistant: Callable[..., Assistant], tmp_path: Path
+) -> None:
     bot = make_assistant()
     bot.ingest([write(tmp_path / "z.txt", ZEBRA), write(tmp_path / "h.txt", HERON)], progress=False)
     folder = lexical_folder(bot.settings)
@@ -83,3 +84,16 @@ def test_reader_follows_another_writer(make_assistant: Callable[..., Assistant],
 def test_idf_and_catalog_of_a_fresh_index(tmp_path: Path) -> None:
     index = LexicalIndex(tmp_path / "lex")
     assert len(index) == 0 and index.search("anything", 3) == []
+
+
+def test_periodic_store_check_catches_changes_by_other_clients(
+    make_assistant: Callable[..., Assistant], tmp_path: Path
+) -> None:
+    bot = make_assistant()
+    bot.ingest([write(tmp_path / "z.txt", ZEBRA), write(tmp_path / "h.txt", HERON)], progress=False)
+    # What another client of a shared Chroma server would do: change the store, not our lexical files.
+    bot.store.forget(bot.find(str(tmp_path / "h.txt"))[0].doc_id)
+    bot.lexical.refresh(bot.store, check_store=False)
+    assert _bm25_sources(bot, "heron") == {str(tmp_path / "h.txt")}
+    bot.lexical.refresh(bot.store, check_store=True)
+    assert _bm25_sources(bot, "heron") == set()

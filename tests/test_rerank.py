@@ -10,7 +10,6 @@ import pytest
 from assistant import Assistant
 from assistant.embeddings import get_cross_encoder, model_path
 from assistant.settings import PACKAGED_MODEL
-
 from tests.conftest import write
 
 
@@ -35,7 +34,8 @@ def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_cross_encoder_reranker_orders_by_its_scores(
     make_assistant: Callable[..., Assistant], tmp_path: Path, tiny_cross_encoder: Path
 ) -> None:
-    docs = [write(tmp_path / f"d{i}.txt", f"Report {i}: the canal lock number {i} was repaired in spring.") for i in range(4)]
+    texts = [f"Report {i}: the canal lock number {i} was repaired in spring." for i in range(4)]
+    docs = [write(tmp_path / f"d{i}.txt", text) for i, text in enumerate(texts)]
     bot = make_assistant(reranker=str(tiny_cross_encoder))
     bot.ingest(docs, progress=False)
     question = "which canal lock was repaired?"

@@ -11,11 +11,10 @@ import pytest
 from assistant import Assistant
 from assistant.retrieval import mmr, rrf
 from assistant.types import Filters
-
 from tests.conftest import write
 
 ARTICLES = {
-    "lighthouse.txt": "date 2021-03-04\nThe lighthouse keeper retired after forty years. The lamp was automated in 2020.",
+    "lighthouse.txt": "date 2021-03-04\nThe lighthouse keeper retired after forty years. The lamp was automated.",
     "orchard.txt": "date 2022-06-10\nThe orchard harvest doubled this year. Apple growers thanked the mild spring.",
     "ferry.txt": "date 2023-09-01\nThe ferry to the island was cancelled by the storm. Passengers waited at the pier.",
 }

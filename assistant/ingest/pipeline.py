@@ -11,9 +11,9 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant.embeddings import Embedder
-from assistant.lexical import LexicalIndex
 from assistant.ingest.loaders import LoadFailure, expand, load
 from assistant.ingest.splitter import split_document
+from assistant.lexical import LexicalIndex
 from assistant.settings import Settings
 from assistant.store import COMMITTED, Store
 from assistant.types import Document, IngestReport, Passage, Sentence
