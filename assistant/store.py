@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from assistant.settings import Settings
-from assistant.types import Document, Filters, Passage, Sentence
+from assistant.types import Document, Filters, Passage, Sentence, stable_id
 
 PENDING, COMMITTED = "pending", "committed"
 _PAGE = 5000
@@ -336,3 +336,62 @@ def _add_langchain(vectorstore: Any, batch: list[tuple[str, Passage]]) -> None:
         vectorstore.add_texts(
             [p.text for _, p in batch], metadatas=[_passage_metadata(p) for _, p in batch], ids=[i for i, _ in batch]
         )
+    # -- used by hybrid retrieval and the lexical index -----------------------------------------
+
+    def passage_count(self) -> int:
+        return int(self.passages.count())
+
+    def fingerprint(self) -> str:
+        """Identifies the committed content (documents and their versions): equal fingerprints, equal passages."""
+        docs = sorted(f"{d.doc_id}:{d.content_hash}" for d in self.list_documents() if d.status == COMMITTED)
+        return stable_id(*docs, length=32) if docs else ""
+
+    def get_passages(self, ids: Sequence[str]) -> dict[str, Passage]:
+        """Passages by id (a direct lookup, no filter scan); unknown ids are left out."""
+        if not ids:
+            return {}
+        got = self.passages.get(ids=list(ids), include=["documents", "metadatas"])
+        return {pid: passage_from(t, m) for pid, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    def passage_vectors(self, ids: Sequence[str]) -> np.ndarray:
+        """The stored embeddings of these passages, in the same order."""
+        got = self.passages.get(ids=list(ids), include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"]))
+        return np.asarray([by_id[i] for i in ids], dtype=np.float32)
+
+    def query_passage_ids(
+        self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, Passage, float]]:
+        """Nearest passages with their ids; `doc_ids` restricts them (a slow `where` scan: use sparingly)."""
+        where = {"doc_id": {"$in": list(doc_ids)}} if doc_ids is not None else None
+        got = self._query_ids(self.passages, vector, k, where)
+        return [(pid, passage_from(t, m), s) for pid, t, m, s in got]
+
+    def query_sentences(
+        self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None
+    ) -> list[tuple[Sentence, float]]:
+        """Nearest sentences; `doc_ids` restricts them (a slow `where` scan: use sparingly)."""
+        where = {"doc_id": {"$in": list(doc_ids)}} if doc_ids is not None else None
+        return [(sentence_from(t, m), s) for _, t, m, s in self._query_ids(self.sentences, vector, k, where)]
+
+    def _query_ids(
+        self, col: Any, vector: np.ndarray, k: int, where: dict | None
+    ) -> list[tuple[str, str, dict, float]]:
+        k = min(k, col.count())
+        if k <= 0:
+            return []
+        got = col.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=k,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (i, t, m, 1.0 - float(d))
+            for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+        ]
+
+
+def date_number(date: str) -> int | None:
+    """An ISO date as the number YYYYMMDD (how dates are compared), or None if it is not one."""
+    return _date_number(date)

@@ -19,6 +19,7 @@ STOPWORDS = frozenset(STOPWORDS_EN) | QUESTION_WORDS | frozenset("s its it's his
 _stemmer = Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=65536)
 def fold(word: str) -> str:
     """Lower-case without accents, so that "Erdoğan" and "Erdogan" meet."""
     decomposed = unicodedata.normalize("NFKD", word.lower())

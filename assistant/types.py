@@ -137,6 +137,8 @@ class Answer:
     note: str | None = None
     # Sentences of a generated answer that no verified citation supports (marked "[unsupported]" in `text`).
     unsupported: list[str] = field(default_factory=list)
+    # The precise thing asked for (a name, date, number...) inside citation [1], when it could be located.
+    short_answer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -152,6 +154,8 @@ class Answer:
             out["resolved_question"] = self.resolved_question
         if self.note is not None:
             out["note"] = self.note
+        if self.short_answer is not None:
+            out["short_answer"] = self.short_answer
         return out
 
 

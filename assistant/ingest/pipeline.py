@@ -13,6 +13,7 @@ from tqdm import tqdm
 from assistant.embeddings import Embedder
 from assistant.ingest.loaders import LoadFailure, expand, load
 from assistant.ingest.splitter import split_document
+from assistant.lexical import LexicalIndex
 from assistant.settings import Settings
 from assistant.store import COMMITTED, Store
 from assistant.types import Document, IngestReport, Passage, Sentence
@@ -37,10 +38,14 @@ def passage_vectors(split_sentences: list[Sentence], vectors: np.ndarray, passag
 
 
 class Ingestor:
-    def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, embedder: Embedder, settings: Settings, lexical: LexicalIndex | None = None
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        # Kept in step with the store: passages added here, re-indexed once at the end of `ingest`.
+        self.lexical = lexical
         # Encode many documents' sentences at once: one model call per batch beats one per document.
         self.flush_sentences = max(settings.embed_batch_size * 8, 256)
 
@@ -48,7 +53,9 @@ class Ingestor:
         report = IngestReport()
         show = sys.stderr.isatty() if progress is None else progress
         with self.store.write_lock():
-            self.store.recover()
+            recovered = self.store.recover()
+            if self.lexical is not None:
+                self.lexical.remove(recovered)
             files = list(expand(paths))
             pending: list[_Split] = []
             bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
@@ -67,6 +74,8 @@ class Ingestor:
                 bar.set_postfix(passages=report.passages)
             self._write(pending, report)
             bar.close()
+            if self.lexical is not None and (report.added or recovered):
+                self.lexical.save(self.store.fingerprint())
         return report
 
     def _split_if_changed(self, doc: Document, report: IngestReport) -> _Split | None:
@@ -93,5 +102,9 @@ class Ingestor:
                 self.store.delete_units(split.doc.doc_id)
             self.store.add(split.passages, passage_vectors(split.sentences, mine, split.passages), split.sentences, mine)
             self.store.commit(split.doc, len(split.passages))
+            if self.lexical is not None:
+                if split.replaces:
+                    self.lexical.remove([split.doc.doc_id])
+                self.lexical.add((p.id, p) for p in split.passages)
             report.added.append(split.doc.source)
             report.passages += len(split.passages)

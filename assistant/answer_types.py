@@ -1,0 +1,354 @@
+"""What kind of thing a question asks for, and where such things are in a sentence (rule-based, no model).
+
+`question_type` reads the question's wording (who, when, how many, which <noun>, ...); `locate` returns the
+short answer span inside a sentence: a candidate of the expected type that is not part of the question,
+nearest to the question's words in the sentence (the classic sliding-window reading heuristic).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+
+from assistant.text import STOPWORDS, fold, stem
+
+MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion "
+    "trillion dozen dozens hundreds thousands millions billions half once twice".split()
+)
+# Words that complete a quantity ("17 seconds", "$1.2 billion", "40 percent").
+UNITS = frozenset(
+    "percent per cent % seconds second minutes minute hours hour days day weeks week months month years year "
+    "decades decade centuries century miles mile km kilometres kilometers metres meters feet foot yards yard "
+    "points point dollars dollar euros euro pounds tons tonnes people times million billion trillion thousand "
+    "hundred".split()
+)
+# Leading words of a name that are titles or roles, not the name asked for.
+TITLES = frozenset(
+    "president minister prime foreign chancellor king queen prince princess senator governor mayor general "
+    "secretary chairman chairwoman leader spokesperson spokesman spokeswoman dr mr mrs ms sir lord judge "
+    "coach quarterback pope former head chief".split()
+)
+_TOKEN = re.compile(r"[$€£]?\d[\d,.:/–-]*\d%?|[$€£]?\d%?|\w+(?:[-'’.]\w+)*\.?|\S")
+_YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
+_NUMBER = re.compile(r"^[$€£]?\d[\d,.:/–-]*%?$")
+
+
+class Kind(Enum):
+    PERSON = "person"
+    DATE = "date"
+    NUMBER = "number"
+    PLACE = "place"
+    # "which/what <noun>": a name or phrase whose head is that noun.
+    THING = "thing"
+    # Why/how questions are answered with sentences, not a span.
+    EXPLANATION = "explanation"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    kind: Kind
+    # The noun of "which <noun>" / "what <noun>" questions (stemmed), if any.
+    head: str | None = None
+
+    @property
+    def needs_span_type(self) -> bool:
+        """Questions whose answer must be a date or a quantity: a sentence without one cannot answer them."""
+        return self.kind in (Kind.DATE, Kind.NUMBER)
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def folded(self) -> str:
+        return fold(self.text.rstrip("."))
+
+
+@lru_cache(maxsize=8192)
+def tokens(text: str) -> list[Token]:
+    """Words, numbers and punctuation with their offsets (cached: callers must not modify the list)."""
+    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+_QUANTITY_AFTER_HOW = {"many", "much", "long", "old", "far", "big", "large", "tall", "high", "often", "fast"}
+_DATE_NOUNS = {"year", "date", "day", "month", "decade", "century", "time"}
+_PLACE_NOUNS = {"city", "country", "countries", "state", "place", "region", "town", "province", "stadium", "venue"}
+_PERSON_NOUNS = {"person", "player", "man", "woman", "people", "president", "leader", "team", "company"}
+
+
+def question_type(question: str) -> QuestionType:
+    ws = [fold(t.text) for t in tokens(question) if t.text[0].isalnum()]
+    if not ws:
+        return QuestionType(Kind.OTHER)
+    for i, w in enumerate(ws[:4]):  # the question word may follow a preposition: "In which year ..."
+        nxt = ws[i + 1] if i + 1 < len(ws) else ""
+        if w in ("who", "whom", "whose"):
+            return QuestionType(Kind.PERSON)
+        if w == "when":
+            return QuestionType(Kind.DATE)
+        if w == "where":
+            return QuestionType(Kind.PLACE)
+        if w == "why":
+            return QuestionType(Kind.EXPLANATION)
+        if w == "how":
+            if nxt in _QUANTITY_AFTER_HOW:
+                return QuestionType(Kind.NUMBER)
+            return QuestionType(Kind.EXPLANATION)
+        if w in ("which", "what"):
+            return _typed_by_noun(ws[i + 1 :])
+    return QuestionType(Kind.OTHER)
+
+
+def _typed_by_noun(rest: list[str]) -> QuestionType:
+    """`what`/`which` followed by a noun phrase: its noun says what is wanted."""
+    if not rest or rest[0] in STOPWORDS:
+        # "what is X", "what did X say": no noun right after the question word.
+        if rest[:2] in (["percentage", "of"], ["percent", "of"]):
+            return QuestionType(Kind.NUMBER)
+        return QuestionType(Kind.OTHER)
+    phrase: list[str] = []
+    for w in rest:
+        if w in STOPWORDS and w not in ("type", "kind"):
+            break
+        phrase.append(w)
+    if phrase[:2] in (["type", "of"], ["kind", "of"]):
+        phrase = phrase[2:]
+    head = phrase[-1] if phrase else rest[0]
+    if head in _DATE_NOUNS:
+        return QuestionType(Kind.DATE)
+    if head in ("number", "amount", "percentage", "percent", "score", "age"):
+        return QuestionType(Kind.NUMBER)
+    if head in _PLACE_NOUNS:
+        return QuestionType(Kind.PLACE, stem(head))
+    if head in _PERSON_NOUNS:
+        return QuestionType(Kind.PERSON, stem(head))
+    return QuestionType(Kind.THING, stem(head))
+
+
+# -- candidates in a sentence -----------------------------------------------------------------
+
+
+def _is_name_word(tok: Token, first: bool) -> bool:
+    t = tok.text
+    if not t[0].isalpha() or not (t[0].isupper() or any(c.isupper() for c in t[1:])):
+        return bool(re.match(r"^[A-Z]*\d[\w-]*$", t)) and not _NUMBER.match(t)  # model names like "TB2", "S-400"
+    return not (first and tok.folded in STOPWORDS)
+
+
+def names(toks: list[Token]) -> list[tuple[int, int]]:
+    """Token ranges of capitalized runs ("Organization of Turkic States", "Su-24"), titles trimmed."""
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(toks):
+        if not _is_name_word(toks[i], i == 0):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(toks):
+            if _is_name_word(toks[j], False):
+                j += 1
+            elif toks[j].folded in ("of", "de", "the", "and") and j + 1 < len(toks) and _is_name_word(
+                toks[j + 1], False
+            ):
+                j += 2
+            else:
+                break
+        # "Kazakh President Kassym-Jomart Tokayev": the name is what follows the last title.
+        titles = [m for m in range(i, j - 1) if toks[m].folded in TITLES]
+        a = titles[-1] + 1 if titles else i
+        out.append((a, j))
+        i = j
+    return out
+
+
+def _is_number(tok: Token) -> bool:
+    return bool(_NUMBER.match(tok.text)) or tok.folded in NUMBER_WORDS
+
+
+def quantities(toks: list[Token]) -> list[tuple[int, int]]:
+    in_dates = {i for a, b in dates(toks) for i in range(a, b)}
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(toks):
+        if not _is_number(toks[i]) or i in in_dates and not _followed_by_unit(toks, i):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(toks) and (_is_number(toks[j]) or toks[j].folded in ("and", "to") and j + 1 < len(toks)
+                                 and _is_number(toks[j + 1])):
+            j += 1
+        if j < len(toks) and toks[j].folded in UNITS:
+            j += 1
+        out.append((i, j))
+        i = j
+    return out
+
+
+def _followed_by_unit(toks: list[Token], i: int) -> bool:
+    return i + 1 < len(toks) and toks[i + 1].folded in UNITS
+
+
+def dates(toks: list[Token]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(toks):
+        w = toks[i].folded.rstrip(".")
+        if w in MONTHS and (w != "may" or toks[i].text[0] == "M") or w in WEEKDAYS:
+            j = i + 1
+            # "Oct. 25, 2015", "February 7, 2016", "January 2016"
+            while j < len(toks) and (re.match(r"^\d{1,4}$", toks[j].text) or toks[j].text == ","):
+                j += 1
+            while j > i + 1 and toks[j - 1].text == ",":
+                j -= 1
+            out.append((i, j))
+            i = j
+        elif _YEAR.match(toks[i].text):
+            out.append((i, i + 1))
+            i += 1
+        else:
+            i += 1
+    return out
+
+
+def _phrase_with_head(toks: list[Token], head: str) -> list[tuple[int, int]]:
+    """The head noun with its modifiers: "Bayraktar TB2 combat drones", "Organization of Turkic States"."""
+    out: list[tuple[int, int]] = []
+    for k, tok in enumerate(toks):
+        if stem(tok.text) != head:
+            continue
+        a = k
+        while a > 0 and toks[a - 1].text[0].isalnum() and toks[a - 1].folded not in STOPWORDS and k - a < 4:
+            a -= 1
+        # The phrase starts at a name or number: "bought Volta X2 electric buses" is "Volta X2 electric buses".
+        while a < k and not _is_name_word(toks[a], False) and not toks[a].text[0].isdigit():
+            a += 1
+        b = k + 1
+        if b + 1 < len(toks) and toks[b].folded == "of" and _is_name_word(toks[b + 1], False):
+            b += 1
+            while b < len(toks) and (_is_name_word(toks[b], False) or toks[b].folded in ("of", "the")):
+                b += 1
+        if (a, b) != (k, k + 1):
+            out.append((a, b))
+    return out
+
+
+def candidates(toks: list[Token], qtype: QuestionType) -> list[tuple[int, int]]:
+    """Token ranges that could be the short answer to a question of this type."""
+    if qtype.kind is Kind.DATE:
+        return dates(toks)
+    if qtype.kind is Kind.NUMBER:
+        return quantities(toks)
+    if qtype.kind in (Kind.PERSON, Kind.PLACE):
+        return names(toks)
+    if qtype.kind is Kind.THING:
+        return (_phrase_with_head(toks, qtype.head) if qtype.head else []) + names(toks) + quantities(toks)
+    return []
+
+
+def typed_candidates(toks: list[Token], qtype: QuestionType) -> list[tuple[int, int]]:
+    """Candidates that show the sentence holds the asked-for kind of answer (for "which <noun>": the noun
+    with modifiers the question does not have; any name would not tell)."""
+    if qtype.kind is Kind.THING:
+        return _phrase_with_head(toks, qtype.head) if qtype.head else []
+    return candidates(toks, qtype)
+
+
+@dataclass(frozen=True)
+class Located:
+    """A short answer inside a sentence: character offsets relative to the sentence text."""
+
+    start: int
+    end: int
+
+
+# Entity labels (spaCy's OntoNotes scheme) that can answer each kind of question.
+ENTITY_LABELS = {
+    Kind.PERSON: {"PERSON", "ORG", "NORP"},
+    Kind.NUMBER: {"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"},
+    Kind.PLACE: {"GPE", "LOC", "FAC", "ORG"},
+    Kind.THING: {"ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "PERSON", "GPE", "NORP", "LAW", "FAC", "CARDINAL"},
+}
+
+
+def entity_candidates(
+    toks: list[Token], entities: list[tuple[int, int, str]], qtype: QuestionType
+) -> list[tuple[int, int]]:
+    """Token ranges of the named entities whose label fits the question (dates stay with the rules,
+    which measured better on them)."""
+    labels = ENTITY_LABELS.get(qtype.kind, set())
+    out = []
+    for start, end, label in entities:
+        if label in labels:
+            inside = [i for i, t in enumerate(toks) if t.start >= start and t.end <= end]
+            if inside:
+                out.append((inside[0], inside[-1] + 1))
+    return out
+
+
+def locate(
+    sentence: str,
+    question: str,
+    qtype: QuestionType,
+    typed_only: bool = False,
+    entities: list[tuple[int, int, str]] | None = None,
+) -> Located | None:
+    """The short answer in `sentence`: a typed candidate not in the question, closest to the question's words.
+
+    With `entities` (from a named-entity recognizer) those are the candidates, the rules the fallback.
+    """
+    toks = tokens(sentence)
+    found = typed_candidates(toks, qtype) if typed_only else candidates(toks, qtype)
+    if entities and qtype.kind in ENTITY_LABELS:
+        found = entity_candidates(toks, entities, qtype) or found
+    asked = {stem(t.text) for t in tokens(question) if t.text[0].isalnum() and t.folded not in STOPWORDS}
+    asked_raw = {t.folded for t in tokens(question)}
+    anchors = [i for i, t in enumerate(toks) if stem(t.text) in asked]
+    best: tuple[float, tuple[int, int]] | None = None
+    for a, b in found:
+        content = [t for t in toks[a:b] if t.text[0].isalnum() and t.folded not in STOPWORDS]
+        new = [t for t in content if stem(t.text) not in asked and t.folded not in asked_raw]
+        if not new:
+            continue  # the question already says it: it cannot be the answer
+        # Trim words the question already has from the edges ("Kremlin spokesperson Dmitry Peskov").
+        while a < b - 1 and qtype.kind in (Kind.PERSON, Kind.PLACE) and (
+            stem(toks[a].text) in asked or toks[a].folded in STOPWORDS
+        ):
+            a += 1
+        distance = min((abs(i - j) for i in anchors for j in (a, b - 1)), default=len(toks))
+        cost = distance - 0.5 * (len(new) / max(len(content), 1))
+        if best is None or cost < best[0]:
+            best = (cost, (a, b))
+    if best is None:
+        return None
+    a, b = best[1]
+    return Located(toks[a].start, toks[b - 1].end)
+
+
+def has_candidate(sentence: str, question: str, qtype: QuestionType) -> bool:
+    return locate(sentence, question, qtype, typed_only=True) is not None
+
+
+NEGATIONS = frozenset({"not", "no", "never", "n't", "without", "neither", "nor"})
+
+
+def negated(text: str) -> bool:
+    """The text denies something ("did not invite", "never"), which a matching answer must too."""
+    return any(t.folded in NEGATIONS or t.folded.endswith("n't") for t in tokens(text))
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers a text states ("2023", "17"), as written without separators."""
+    return {t.text.replace(",", "") for t in tokens(text) if _NUMBER.match(t.text) and t.text[0].isdigit()}

@@ -1,0 +1,131 @@
+"""How well each sentence supports a question: the signals shared by the default reranker and the answerer.
+
+A sentence's evidence score is its cosine similarity to the question, plus its IDF-weighted coverage of the
+question's content words (including whether it denies something, as "did not invite" does), plus a bonus
+when it holds a candidate of the type the question asks for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from assistant.answer_types import Kind, QuestionType, has_candidate, negated, numbers_in
+from assistant.lexical import LexicalIndex
+from assistant.settings import Settings
+from assistant.store import Store
+from assistant.text import terms
+from assistant.types import Sentence
+
+# A sentence whose content words are this much inside another's says nothing new: keep one of them.
+DUPLICATE_OVERLAP = 0.8
+_VECTOR_CACHE = 20000
+# Stands for "not/never/no" among a text's content words (which leave stop words out).
+NEGATION = "<not>"
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    sentence: Sentence
+    score: float
+    similarity: float
+    coverage: float
+    # Holds a candidate of the asked-for type (a date for "when", a quantity for "how many", ...).
+    typed: bool
+
+
+class EvidenceScorer:
+    def __init__(self, store: Store, lexical: LexicalIndex | None, settings: Settings) -> None:
+        self.store = store
+        self.lexical = lexical
+        self.settings = settings
+        # Stored sentence vectors never change for a given id (the id hashes the text): cache them.
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def vectors(self, sentences: list[Sentence]) -> np.ndarray:
+        missing = [s for s in sentences if s.id not in self._vectors]
+        if missing:
+            for s, v in zip(missing, self.store.sentence_vectors(missing)):
+                self._vectors[s.id] = v
+            while len(self._vectors) > _VECTOR_CACHE:
+                self._vectors.popitem(last=False)
+        return np.stack([self._vectors[s.id] for s in sentences])
+
+    def _idf(self, term: str) -> float:
+        return self.lexical.idf(term) if self.lexical is not None else 1.0
+
+    def coverage(self, question_terms: list[str], sentence_terms: frozenset[str]) -> float:
+        """IDF-weighted share of the question's content words that the sentence contains.
+
+        Words no passage contains are left out: they tell no sentence from another.
+        """
+        known = [t for t in question_terms if self.lexical is None or self.lexical.knows(t)]
+        weights = {t: self._idf(t) for t in known}
+        if NEGATION in question_terms:
+            # Denial is what the question turns on: it weighs as much as its rarest word.
+            weights[NEGATION] = max(weights.values(), default=1.0)
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in sentence_terms) / total if total else 0.0
+
+    def unknown_numbers(self, question: str) -> list[str]:
+        """Numbers in the question ("2023", "10-7") that no passage of the index contains."""
+        if self.lexical is None:
+            return []
+        return sorted(
+            n for n in numbers_in(question) if not all(self.lexical.knows(part) for part in re.split(r"\D+", n) if part)
+        )
+
+    def score(
+        self, question: str, vector: np.ndarray, qtype: QuestionType, sentences: list[Sentence]
+    ) -> list[ScoredSentence]:
+        """The distinct sentences scored against the question, best first (near-duplicates merged)."""
+        unique = list({(s.doc_id, s.start, s.end): s for s in sentences}.values())
+        if not unique:
+            return []
+        similarities = self.vectors(unique) @ np.asarray(vector, dtype=np.float32)
+        asked = list(dict.fromkeys(terms(question)))
+        # "Which organization did he not invite?" is answered by a sentence that says "did not".
+        if negated(question):
+            asked.append(NEGATION)
+        typed_question = qtype.kind not in (Kind.OTHER, Kind.EXPLANATION)
+        scored = []
+        for s, sim in zip(unique, similarities):
+            cov = self.coverage(asked, term_set(s.text))
+            typed = typed_question and has_candidate(s.text, question, qtype)
+            total = float(sim) + self.settings.lexical_weight * cov + self.settings.type_weight * typed
+            scored.append(ScoredSentence(s, total, float(sim), cov, typed))
+        scored.sort(key=lambda x: (-x.score, x.sentence.doc_id, x.sentence.start))
+        return merge_duplicates(scored)
+
+
+@lru_cache(maxsize=_VECTOR_CACHE)
+def term_set(text: str) -> frozenset[str]:
+    """Content words of a sentence, with a marker word when it denies something."""
+    found = frozenset(terms(text))
+    return found | {NEGATION} if negated(text) else found
+
+
+def merge_duplicates(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+    """Drop sentences that repeat a better one; within a document, the first telling keeps the score."""
+    kept: list[tuple[ScoredSentence, set[str]]] = []
+    for s in ranked:
+        words = term_set(s.sentence.text)
+        for i, (k, kw) in enumerate(kept):
+            if _inside(words, kw) or _inside(kw, words):
+                # An earlier telling in the same document that says all the kept one says is cited instead.
+                earlier = k.sentence.doc_id == s.sentence.doc_id and s.sentence.start < k.sentence.start
+                if earlier and _inside(kw, words):
+                    kept[i] = (ScoredSentence(s.sentence, k.score, k.similarity, k.coverage, k.typed or s.typed), kw)
+                break
+        else:
+            kept.append((s, words))
+    return [k for k, _ in kept]
+
+
+def _inside(a: set[str], b: set[str]) -> bool:
+    """Most of `a`'s words are in `b`."""
+    return bool(a) and len(a & b) / len(a) >= DUPLICATE_OVERLAP

@@ -1,0 +1,98 @@
+"""Extractive answers: sentence choice, short answers, and abstaining when the articles do not say."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.types import Answer
+from tests.conftest import write
+
+ARTICLE = (
+    "The Harbour Museum reopened on April 12, 2019 after a two-year renovation. "
+    "Museum director Anna Varga said the new wing cost 4 million euros. "
+    "The renovation was delayed because the old foundations were flooded by the river. "
+    "Engineers rebuilt the foundations with waterproof concrete so the collection would stay dry. "
+    "Visitors can now see 300 ship models in the new wing."
+)
+
+
+@pytest.fixture(scope="module")
+def museum(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    root = tmp_path_factory.mktemp("museum")
+    bot = Assistant(index_dir=root / "index")
+    assert bot.ingest([write(root / "museum.txt", ARTICLE)], progress=False).ok
+    return bot
+
+
+def _valid(bot: Assistant, answer: Answer) -> bool:
+    return all(bot.document_text(c.doc_id)[c.start : c.end] == c.text for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    ("question", "short", "cited"),
+    [
+        ("When did the Harbour Museum reopen?", "April 12, 2019", "reopened on April 12"),
+        ("Who is the museum director?", "Anna Varga", "Museum director Anna Varga"),
+        ("How many ship models can visitors see?", "300", "300 ship models"),
+    ],
+)
+def test_factoid_answers_cite_the_sentence_and_locate_the_span(
+    museum: Assistant, question: str, short: str, cited: str
+) -> None:
+    answer = museum.ask(question)
+    assert not answer.abstained and _valid(museum, answer)
+    assert answer.short_answer == short
+    assert len(answer.citations) == 1 and cited in answer.citations[0].text
+    assert answer.short_answer in answer.citations[0].text
+    assert answer.to_json()["short_answer"] == short
+    assert answer.text.endswith("[1].")
+
+
+def test_why_question_combines_sentences_in_document_order(museum: Assistant) -> None:
+    answer = museum.ask("Why was the renovation delayed?")
+    assert not answer.abstained and _valid(museum, answer)
+    assert any("flooded by the river" in c.text for c in answer.citations)
+    starts = [c.start for c in answer.citations]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert [c.n for c in answer.citations] == list(range(1, len(starts) + 1))
+
+
+def test_abstains_off_topic(museum: Assistant) -> None:
+    answer = museum.ask("What is the recommended dose of ibuprofen for toddlers?")
+    assert answer.abstained and not answer.citations
+
+
+def test_abstains_when_the_asked_type_is_missing(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
+    text = ("The Harbour Museum reopened in April 2019 after its renovation. "
+            "Guards at the Harbour Museum now patrol the new wing at night. "
+            "The museum employs local students as guides in summer.")
+    bot = make_assistant()
+    bot.ingest([write(tmp_path / "guards.txt", text)], progress=False)
+    # On topic, but no sentence states a quantity (a date is not one).
+    answer = bot.ask("How many guards does the Harbour Museum employ?")
+    assert answer.abstained and "number" in answer.text and not answer.citations
+    assert not bot.ask("When did the Harbour Museum reopen?").abstained
+
+
+def test_abstains_when_a_stated_number_is_never_mentioned(museum: Assistant) -> None:
+    answer = museum.ask("Who reopened the Harbour Museum in 2031?")
+    assert answer.abstained and "2031" in answer.text
+
+
+def test_repeated_sentence_cites_the_first_telling(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
+    text = ("Glacier melt raised the lake by two metres. Farmers moved their herds uphill. "
+            "Officials built a new dam downstream. Glacier melt raised the lake by two metres.")
+    bot = make_assistant()
+    bot.ingest([write(tmp_path / "lake.txt", text)], progress=False)
+    answer = bot.ask("How much did glacier melt raise the lake?")
+    assert [c.start for c in answer.citations] == [0]
+
+
+@pytest.mark.parametrize("ner", ["spacy", "rules"])
+def test_both_short_answer_locators_work(museum: Assistant, ner: str) -> None:
+    bot = Assistant(settings=museum.settings.replace(ner=ner))
+    assert bot.ask("Who is the museum director?").short_answer == "Anna Varga"

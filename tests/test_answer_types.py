@@ -1,0 +1,65 @@
+"""Question types and short-answer location, on sentences written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer_types import Kind, locate, numbers_in, question_type
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who founded the museum?", Kind.PERSON),
+        ("When did the bridge open?", Kind.DATE),
+        ("In what year was the bridge opened?", Kind.DATE),
+        ("How many bridges cross the river?", Kind.NUMBER),
+        ("How long did the strike last?", Kind.NUMBER),
+        ("Where was the treaty signed?", Kind.PLACE),
+        ("Why did the council resign?", Kind.EXPLANATION),
+        ("How did the town recover?", Kind.EXPLANATION),
+        ("Which river floods every spring?", Kind.THING),
+        ("What is a levee?", Kind.OTHER),
+    ],
+)
+def test_question_type(question: str, kind: Kind) -> None:
+    assert question_type(question).kind is kind
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "expected"),
+    [
+        ("The bridge opened on May 4, 1998 after years of delays.", "When did the bridge open?", "May 4, 1998"),
+        ("Workers struck for 46 days before the deal.", "How long did the workers strike?", "46 days"),
+        ("Museum director Anna Varga said the roof leaked.", "Who is the museum director?", "Anna Varga"),
+        ("Mayor Tom Reyes opened the Danube Arts Centre in June.", "Who opened the Danube Arts Centre?", "Tom Reyes"),
+        ("The city bought Volta X2 electric buses from a Swiss firm.", "What buses did the city buy?",
+         "Volta X2 electric buses"),
+        ("The team won the cup in 2019 under coach Lea Brandt.", "In what year did the team win the cup?", "2019"),
+    ],
+)
+def test_locate_short_answer(sentence: str, question: str, expected: str) -> None:
+    found = locate(sentence, question, question_type(question))
+    assert found is not None and sentence[found.start : found.end] == expected
+
+
+def test_nothing_located_when_the_type_is_absent_or_only_in_the_question() -> None:
+    assert locate("The bridge was repaired by volunteers.", "When was the bridge repaired?",
+                  question_type("When was the bridge repaired?")) is None
+    q = "How many goals did Line 2 score?"
+    assert locate("Line 2 scored in the final.", q, question_type(q)) is None
+
+
+def test_numbers_in() -> None:
+    assert numbers_in("In 2023, 1,200 people and Model TB2 came.") == {"2023", "1200"}
+
+
+def test_named_entities_are_the_candidates_when_given() -> None:
+    sentence = "The award went to Lina Ortiz of the Verde Group on Friday."
+    question = "Who received the award?"
+    entities = [(18, 28, "PERSON"), (32, 47, "ORG"), (51, 57, "DATE")]
+    found = locate(sentence, question, question_type(question), entities=entities)
+    assert found is not None and sentence[found.start : found.end] == "Lina Ortiz"
+    # No entity of a fitting label: the rules still find one.
+    found = locate(sentence, question, question_type(question), entities=[(51, 57, "DATE")])
+    assert found is not None and sentence[found.start : found.end] in {"Lina Ortiz", "Verde Group"}
