@@ -43,7 +43,7 @@ class ExtractiveAnswerer:
     def answer(self, question: str, vector: np.ndarray, passages: list[ScoredPassage]) -> Answer:
         qtype = question_type(question)
         ranked = self.scorer.score(question, vector, qtype, [s for sp in passages for s in sp.passage.sentences()])
-        if not ranked or ranked[0].score < self.settings.min_score:
+        if not ranked or ranked[0].support < self.settings.min_score:
             return Answer(question, ABSTAIN_TEXT, abstained=True, passages=passages)
         # A number the question states ("in 2023") that no article mentions cannot be answered about.
         if unmet := self.scorer.unknown_numbers(question):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from importlib import resources
@@ -41,8 +42,13 @@ def lexical_folder(settings: Settings) -> Path:
     return Path(settings.index_dir) / "lexical" / settings.collection
 
 
+_TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+
+
 def clean_question(question: str) -> str:
-    cleaned = "".join(c if c.isprintable() else " " for c in question).strip()
+    """The question without terminal escapes and control characters; empty or huge ones are errors."""
+    question = _TERMINAL_ESCAPE.sub(" ", question)
+    cleaned = " ".join("".join(c if c.isprintable() else " " for c in question).split())
     if not cleaned:
         raise QuestionError("the question is empty")
     if len(cleaned) > MAX_QUESTION_CHARS:

@@ -36,6 +36,9 @@ class ScoredSentence:
     coverage: float
     # Holds a candidate of the asked-for type (a date for "when", a quantity for "how many", ...).
     typed: bool
+    # The score again, but with the question's words that no passage contains counted as missing:
+    # what abstention looks at, since "sourdough" being unknown to the index is itself evidence.
+    support: float
 
 
 class EvidenceScorer:
@@ -58,12 +61,13 @@ class EvidenceScorer:
     def _idf(self, term: str) -> float:
         return self.lexical.idf(term) if self.lexical is not None else 1.0
 
-    def coverage(self, question_terms: list[str], sentence_terms: frozenset[str]) -> float:
+    def coverage(self, question_terms: list[str], sentence_terms: frozenset[str], unknown: bool = False) -> float:
         """IDF-weighted share of the question's content words that the sentence contains.
 
-        Words no passage contains are left out: they tell no sentence from another.
+        Words no passage contains are left out unless `unknown`: they tell no sentence from another,
+        but they do tell how much of the question the index can support at all.
         """
-        known = [t for t in question_terms if self.lexical is None or self.lexical.knows(t)]
+        known = [t for t in question_terms if unknown or self.lexical is None or self.lexical.knows(t)]
         weights = {t: self._idf(t) for t in known}
         if NEGATION in question_terms:
             # Denial is what the question turns on: it weighs as much as its rarest word.
@@ -94,10 +98,13 @@ class EvidenceScorer:
         typed_question = qtype.kind not in (Kind.OTHER, Kind.EXPLANATION)
         scored = []
         for s, sim in zip(unique, similarities):
-            cov = self.coverage(asked, term_set(s.text))
+            sentence_terms = term_set(s.text)
+            cov = self.coverage(asked, sentence_terms)
             typed = typed_question and has_candidate(s.text, question, qtype)
             total = float(sim) + self.settings.lexical_weight * cov + self.settings.type_weight * typed
-            scored.append(ScoredSentence(s, total, float(sim), cov, typed))
+            unsupported = cov - self.coverage(asked, sentence_terms, unknown=True)
+            support = total - self.settings.lexical_weight * unsupported
+            scored.append(ScoredSentence(s, total, float(sim), cov, typed, support))
         scored.sort(key=lambda x: (-x.score, x.sentence.doc_id, x.sentence.start))
         return merge_duplicates(scored)
 
@@ -119,7 +126,10 @@ def merge_duplicates(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
                 # An earlier telling in the same document that says all the kept one says is cited instead.
                 earlier = k.sentence.doc_id == s.sentence.doc_id and s.sentence.start < k.sentence.start
                 if earlier and _inside(kw, words):
-                    kept[i] = (ScoredSentence(s.sentence, k.score, k.similarity, k.coverage, k.typed or s.typed), kw)
+                    kept[i] = (
+                        ScoredSentence(s.sentence, k.score, k.similarity, k.coverage, k.typed or s.typed, k.support),
+                        kw,
+                    )
                 break
         else:
             kept.append((s, words))

@@ -302,40 +302,6 @@ class Store:
                 return
             offset += _PAGE
 
-
-def langchain_vectorstore(store: Store, embeddings: Any, rebuild: bool = False) -> Any:
-    """A langchain-chroma `Chroma` over this store's passages in collection `<name>-langchain`, embedded by
-    `embeddings` the plain LangChain way (each passage's text embedded as a whole).
-
-    With `rebuild` the collection is dropped and filled again from the store's passages.
-    """
-    from langchain_chroma import Chroma
-
-    name = f"{store.settings.collection}-langchain"
-    if rebuild and name in {c.name for c in store._client.list_collections()}:
-        store._client.delete_collection(name)
-    vectorstore = Chroma(
-        collection_name=name,
-        embedding_function=embeddings,
-        client=store._client,
-        collection_metadata={"hnsw:space": "cosine"},
-    )
-    if rebuild:
-        batch: list[tuple[str, Passage]] = []
-        for item in store.iter_passages():
-            batch.append(item)
-            if len(batch) >= store.max_batch:
-                _add_langchain(vectorstore, batch)
-                batch = []
-        _add_langchain(vectorstore, batch)
-    return vectorstore
-
-
-def _add_langchain(vectorstore: Any, batch: list[tuple[str, Passage]]) -> None:
-    if batch:
-        vectorstore.add_texts(
-            [p.text for _, p in batch], metadatas=[_passage_metadata(p) for _, p in batch], ids=[i for i, _ in batch]
-        )
     # -- used by hybrid retrieval and the lexical index -----------------------------------------
 
     def passage_count(self) -> int:
@@ -390,6 +356,41 @@ def _add_langchain(vectorstore: Any, batch: list[tuple[str, Passage]]) -> None:
             (i, t, m, 1.0 - float(d))
             for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
         ]
+
+
+def langchain_vectorstore(store: Store, embeddings: Any, rebuild: bool = False) -> Any:
+    """A langchain-chroma `Chroma` over this store's passages in collection `<name>-langchain`, embedded by
+    `embeddings` the plain LangChain way (each passage's text embedded as a whole).
+
+    With `rebuild` the collection is dropped and filled again from the store's passages.
+    """
+    from langchain_chroma import Chroma
+
+    name = f"{store.settings.collection}-langchain"
+    if rebuild and name in {c.name for c in store._client.list_collections()}:
+        store._client.delete_collection(name)
+    vectorstore = Chroma(
+        collection_name=name,
+        embedding_function=embeddings,
+        client=store._client,
+        collection_metadata={"hnsw:space": "cosine"},
+    )
+    if rebuild:
+        batch: list[tuple[str, Passage]] = []
+        for item in store.iter_passages():
+            batch.append(item)
+            if len(batch) >= store.max_batch:
+                _add_langchain(vectorstore, batch)
+                batch = []
+        _add_langchain(vectorstore, batch)
+    return vectorstore
+
+
+def _add_langchain(vectorstore: Any, batch: list[tuple[str, Passage]]) -> None:
+    if batch:
+        vectorstore.add_texts(
+            [p.text for _, p in batch], metadatas=[_passage_metadata(p) for _, p in batch], ids=[i for i, _ in batch]
+        )
 
 
 def date_number(date: str) -> int | None:
