@@ -250,14 +250,16 @@ class ChatApp:
                     gr.Markdown("### Sources")
                     sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
                     # What users tune. Each control feeds one argument of ChatApp.respond.
-                    with gr.Accordion("Settings", open=False):
+                    with gr.Accordion("Settings", open=False, elem_id="chat-settings"):
                         backend = gr.Dropdown(
                             [(BACKEND_LABELS[b], b) for b in self.backends], value=self.default_backend,
                             label="Answer written by", elem_id="backend", visible=len(self.backends) > 1,
                             info="A model's answer keeps only citations verified in the articles.",
                         )
                         top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to search")
-                        only = gr.Dropdown([], multiselect=True, label="Only these articles (empty: all)")
+                        only = gr.Dropdown(
+                            [], multiselect=True, label="Only these articles (empty: all)", elem_id="only"
+                        )
                         with gr.Row():
                             date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD")
                             date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD")
