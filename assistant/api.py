@@ -30,9 +30,11 @@ def ask_payload(
     sources: Sequence[str] | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
+    backend: str | None = None,
 ) -> dict[str, Any]:
-    """The `ask --json` object for `question` asked after `history`."""
-    return bot.ask(question, list(history or []), k=k, filters=make_filters(sources, date_from, date_to)).to_json()
+    """The `ask --json` object for `question` asked after `history` (by `backend`, default the server's)."""
+    filters = make_filters(sources, date_from, date_to)
+    return bot.ask(question, list(history or []), k=k, filters=filters, backend=backend).to_json()
 
 
 def retrieve_payload(
@@ -59,6 +61,8 @@ class _Query(BaseModel):
 class AskRequest(_Query):
     # (question, answer) pairs or {"role": ..., "content": ...} messages, oldest first.
     history: list[Any] = []
+    # extractive, llamacpp or openai; None: the server's setting.
+    backend: str | None = None
 
 
 class RetrieveRequest(_Query):

@@ -21,7 +21,7 @@ from assistant.ingest.pipeline import Ingestor
 from assistant.lexical import LexicalIndex
 from assistant.rerank import make_reranker
 from assistant.retrieval import DenseRetriever, HybridRetriever, Retriever
-from assistant.settings import Settings
+from assistant.settings import BACKENDS, Settings
 from assistant.store import DocumentInfo, Store
 from assistant.types import Answer, Filters, IngestReport, ScoredPassage
 
@@ -80,7 +80,13 @@ class Assistant:
             else HybridRetriever(self.store, self.lexical, self.settings, make_reranker(self.settings, scorer))
         )
         self._answerer = ExtractiveAnswerer(scorer, self.settings)
-        self._generator = GenerativeAnswerer(self.settings, self.document_text)
+        # One answerer per model backend, so each call may pick its own (a chat user switching models).
+        # Creating them is cheap: each loads its model on first use.
+        self._generators = {
+            b: GenerativeAnswerer(self.settings.replace(backend=b), self.document_text)
+            for b in BACKENDS
+            if b != "extractive"
+        }
 
     # -- indexing -----------------------------------------------------------------------------
 
@@ -148,14 +154,16 @@ class Assistant:
         *,
         k: int | None = None,
         filters: Filters | None = None,
+        backend: str | None = None,
     ) -> Answer:
         """Answer with citations, or abstain when the articles do not support an answer.
 
         `history` is the conversation so far, as (question, answer) pairs or chat messages
-        (`{"role": ..., "content": ...}`); `k` and `filters` narrow retrieval for this question.
-        With a language-model backend the answer is generated, and only its verified citations are kept.
+        (`{"role": ..., "content": ...}`); `k` and `filters` narrow retrieval for this question; `backend`
+        overrides `settings.backend` for it. With a language-model backend the answer is generated, and only
+        its verified citations are kept.
         """
-        *_, final = self.stream(question, history, k=k, filters=filters)
+        *_, final = self.stream(question, history, k=k, filters=filters, backend=backend)
         assert isinstance(final, Answer)
         return final
 
@@ -166,32 +174,47 @@ class Assistant:
         *,
         k: int | None = None,
         filters: Filters | None = None,
+        backend: str | None = None,
     ) -> Iterator[str | Answer]:
         """The answer's text in pieces as it is produced, then the complete `Answer` as the last item.
 
         The final `Answer.text` is authoritative: a UI replaces what it streamed with it (a model's
         draft still carries its own passage numbers and quotes; the final text cites verified spans).
         """
+        backend = self._pick_backend(backend)
         question = clean_question(question)
-        # A language model rewrites a follow-up when one is configured; the offline resolver otherwise.
-        resolved = self.condense_question(question, history) or (resolve(question, history) if history else None)
+        # A language model rewrites a follow-up when one is chosen; the offline resolver otherwise.
+        resolved = self.condense_question(question, history, backend=backend) or (
+            resolve(question, history) if history else None
+        )
         query = resolved or question
         vector = self.embed_question(query)
         passages = self._retriever.retrieve(query, vector, k or self.settings.top_k, filters)
         answer = self._answerer.answer(query, vector, passages)
         answer.question, answer.resolved_question = question, resolved
-        if self.settings.backend == "extractive":
+        if backend == "extractive":
             yield from answer_pieces(answer)
             yield answer
         else:
-            yield from self._generator.stream(question, passages, answer)
+            yield from self._generators[backend].stream(question, passages, answer)
 
-    def condense_question(self, question: str, history: Sequence[Any] | None) -> str | None:
+    def _pick_backend(self, backend: str | None) -> str:
+        """The backend a call uses: `backend` if given, else `settings.backend`."""
+        if backend is None:
+            return self.settings.backend
+        if backend not in BACKENDS:
+            raise ValueError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+        return backend
+
+    def condense_question(
+        self, question: str, history: Sequence[Any] | None, *, backend: str | None = None
+    ) -> str | None:
         """A follow-up rewritten by the language model to stand alone; None with the extractive backend,
         without history, or when the model fails (the caller then resolves the question offline)."""
-        if self.settings.backend == "extractive":
+        backend = self._pick_backend(backend)
+        if backend == "extractive":
             return None
-        condensed = self._generator.condense(question, history)
+        condensed = self._generators[backend].condense(question, history)
         if condensed is None:
             return None
         try:

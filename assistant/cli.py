@@ -238,25 +238,29 @@ def show(ctx: click.Context, doc: str, index_dir: Path | None, chroma_url: str |
 @click.option(
     "--no-auth", is_flag=True, help="Serve a non-local --host without a password (only behind a proxy that checks)."
 )
+@backend_option
 @click.pass_context
 @friendly_errors
 def chat(
     ctx: click.Context, index_dir: Path | None, chroma_url: str | None, host: str, port: int, share: str,
-    no_auth: bool,
+    no_auth: bool, backend: str | None,
 ) -> None:
     """Start the web chat (and its HTTP API) and print its URL.
 
     On an empty index the bundled sample article is ingested first. Binding anything but
     127.0.0.1/localhost requires ASSISTANT_AUTH=user:password (or ASSISTANT_AUTH_FILE=path).
+    --backend picks who writes answers by default; the chat's settings offer every backend that works here.
 
     \b
     Example:
       assistant chat --index my-index          # then open http://127.0.0.1:7860
       ASSISTANT_AUTH=me:secret assistant chat --host 0.0.0.0
+      assistant chat --backend llamacpp         # answers by the local model, verified
     """
     from assistant.ui import serve
 
-    serve(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url), host=host, port=port, no_auth=no_auth)
+    settings = _settings(ctx, index_dir=index_dir, chroma_url=chroma_url, backend=backend)
+    serve(settings, host=host, port=port, no_auth=no_auth)
 @main.command("eval")
 @click.argument("set_path", metavar="SET", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

@@ -6,14 +6,15 @@ so the caller can fall back to the extractive answer instead of crashing.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import queue
 import threading
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from assistant.embeddings import get_llama_server
-from assistant.settings import Settings
+from assistant.embeddings import INSTALL_HINT, get_llama_server, gguf_path
+from assistant.settings import BACKENDS, Settings
 
 Message = dict[str, str]
 
@@ -139,3 +140,29 @@ def chat_model(settings: Settings) -> ChatModel:
 def complete(model: ChatModel, messages: list[Message]) -> str:
     """The whole reply at once."""
     return "".join(model.stream(messages))
+
+
+def backend_problem(settings: Settings, backend: str) -> str | None:
+    """Why `backend` cannot work with `settings` (runtime or model missing, no server configured), or None.
+
+    Cheap checks only: nothing is loaded or contacted, so a server that is configured but down still counts
+    as usable (its answers then fall back to the extractive one, with a note).
+    """
+    if backend == "openai":
+        if not settings.llm_url:
+            return "no server configured (set ASSISTANT_LLM_URL)"
+        if importlib.util.find_spec("langchain_openai") is None:
+            return 'langchain-openai is not installed (pip install -e ".[llm]")'
+    elif backend == "llamacpp":
+        if importlib.util.find_spec("xllamacpp") is None:
+            return f"xllamacpp is not installed: {INSTALL_HINT}"
+        try:
+            gguf_path(settings.llm_path)
+        except FileNotFoundError as e:
+            return str(e)
+    return None
+
+
+def available_backends(settings: Settings) -> list[str]:
+    """The backends that can answer here, `extractive` (always) first."""
+    return [b for b in BACKENDS if backend_problem(settings, b) is None]

@@ -13,6 +13,7 @@ from pathlib import PurePath
 from typing import Any
 
 from assistant.types import Answer, Citation, ScoredPassage
+from assistant.verify import UNSUPPORTED_MARK
 
 # Characters that Markdown (or HTML) would read as markup; as numeric entities they show as themselves.
 _MARKUP = re.compile(r"[\\`*_{}\[\]()<>#+\-.!|~&\"'=:]")
@@ -32,20 +33,56 @@ def source_id(turn: int, n: int) -> str:
 
 
 def answer_html(answer: Answer, turn: int) -> str:
-    """The answer for the chat: escaped text, with each `[n]` of a real citation linked to its source."""
+    """The answer for the chat: escaped text, each `[n]` of a real citation linked to its source, unsupported
+    sentences of a generated answer muted and labelled, and the answer's note (e.g. why it fell back)."""
     if answer.abstained:
-        return f'<span class="abstained">No answer in the articles.</span> {text_html(answer.text)}'
+        body = f'<span class="abstained">No answer in the articles.</span> {text_html(answer.text)}'
+    else:
+        body = _claims_html(answer, turn)
+    if answer.backend != "extractive" and not answer.abstained:
+        body = f'<span class="backend">written by {text_html(answer.backend)}</span> ' + body
+    if answer.note:
+        body += f'<div class="answer-note">Note: {text_html(answer.note)}</div>'
+    return body
+
+
+def draft_html(draft: str) -> str:
+    """A model's answer while it is being written: its citations are not checked yet, so it says so."""
+    return f'<span class="draft-label">draft, not yet verified</span> <span class="draft">{text_html(draft)}</span>'
+
+
+def _claims_html(answer: Answer, turn: int) -> str:
+    """The answer's text with each sentence listed in `answer.unsupported` (followed by its mark) set apart."""
+    parts: list[str] = []
+    last = 0
+    for sentence in answer.unsupported:
+        marked = f"{sentence} {UNSUPPORTED_MARK}"
+        at = answer.text.find(marked, last)
+        if at < 0:
+            continue
+        parts.append(_linked_html(answer.text[last:at], answer, turn))
+        parts.append(
+            f'<span class="unsupported" title="No source was found for this sentence">{text_html(sentence)} '
+            '<span class="unsupported-label">unsupported</span></span>'
+        )
+        last = at + len(marked)
+    parts.append(_linked_html(answer.text[last:], answer, turn))
+    return "".join(parts)
+
+
+def _linked_html(text: str, answer: Answer, turn: int) -> str:
+    """`text` escaped, with each `[n]` of one of the answer's citations linked to its source card."""
     numbers = {c.n for c in answer.citations}
     parts: list[str] = []
     last = 0
-    for m in _MARKER.finditer(answer.text):
+    for m in _MARKER.finditer(text):
         n = int(m.group(1))
         if n not in numbers:
             continue
-        parts.append(text_html(answer.text[last : m.start()]))
+        parts.append(text_html(text[last : m.start()]))
         parts.append(f'<a class="cite-marker" href="#{source_id(turn, n)}">[{n}]</a>')
         last = m.end()
-    parts.append(text_html(answer.text[last:]))
+    parts.append(text_html(text[last:]))
     return "".join(parts)
 
 

@@ -14,7 +14,8 @@ from assistant.api import ask_payload, create_app, make_filters, retrieve_payloa
 from assistant.app import Assistant
 from assistant.auth import check_bind, credentials, is_local
 from assistant.ingest.loaders import SUPPORTED
-from assistant.render import EMPTY_SOURCES, answer_html, file_name, sources_html, text_html
+from assistant.llm import available_backends, backend_problem
+from assistant.render import EMPTY_SOURCES, answer_html, draft_html, file_name, sources_html, text_html
 from assistant.settings import Settings
 from assistant.types import Answer, IngestReport
 from assistant.uploads import UploadError, save_upload
@@ -36,6 +37,14 @@ CSS = """
 .sources mark { background: #ffe58a; color: #000; padding: 0 2px; border-radius: 3px; }
 .abstained { font-weight: 700; color: #b45309; }
 a.cite-marker { text-decoration: none; font-weight: 700; }
+.unsupported { color: var(--body-text-color-subdued); text-decoration: underline dotted; }
+.unsupported-label, .draft-label, .backend {
+  font-size: 0.75em; text-transform: uppercase; letter-spacing: 0.03em; border-radius: 4px; padding: 0 4px;
+  border: 1px solid currentColor; color: var(--body-text-color-subdued);
+}
+.unsupported-label { color: #b45309; }
+.draft { color: var(--body-text-color-subdued); }
+.answer-note { margin-top: 6px; font-size: 0.9em; color: #b45309; }
 """
 # A click on `[n]` in an answer scrolls the sources panel to that citation (no page navigation).
 HEAD = """
@@ -59,6 +68,11 @@ document.addEventListener("click", (event) => {
 </script>
 """
 UPLOAD_TYPES = list(SUPPORTED)
+BACKEND_LABELS = {
+    "extractive": "Extractive: sentences of the articles, no model",
+    "llamacpp": "Local model (llama.cpp)",
+    "openai": "Model server (OpenAI-compatible)",
+}
 UPLOAD_CEILING_FACTOR = 10
 
 
@@ -67,6 +81,9 @@ class ChatApp:
 
     def __init__(self, bot: Assistant) -> None:
         self.bot = bot
+        # Only backends that can work are offered; the configured one is preselected when it can.
+        self.backends = available_backends(bot.settings)
+        self.default_backend = bot.settings.backend if bot.settings.backend in self.backends else "extractive"
         # Uploads and deletes from several sessions take turns instead of timing out on the index's file lock.
         self._writing = threading.Lock()
 
@@ -80,6 +97,7 @@ class ChatApp:
         sources: list[str] | None,
         date_from: str | None,
         date_to: str | None,
+        backend: str | None = None,
     ) -> Iterator[tuple[list[dict[str, str]], str, str, list[Answer]]]:
         """Stream the answer to `message` into the chat, then show it with linked citations and its sources."""
         question = (message or "").strip()
@@ -89,14 +107,18 @@ class ChatApp:
         shown = _messages(turns) + [{"role": "user", "content": text_html(question)}]
         yield [*shown, {"role": "assistant", "content": "…"}], "", gr.skip(), turns
         streamed = ""
+        backend = backend or self.default_backend
+        # A model's draft still has its own passage numbers and unchecked quotes: it is shown as a draft,
+        # then replaced by the verified answer. The extractive stream is the final answer's own text.
+        show = text_html if backend == "extractive" else draft_html
         try:
             filters = make_filters(sources, (date_from or "").strip(), (date_to or "").strip())
-            for item in self.bot.stream(question, history, k=int(k), filters=filters):
+            for item in self.bot.stream(question, history, k=int(k), filters=filters, backend=backend):
                 if isinstance(item, Answer):
                     answer = item
                     break
                 streamed += item
-                yield [*shown, {"role": "assistant", "content": text_html(streamed)}], "", gr.skip(), turns
+                yield [*shown, {"role": "assistant", "content": show(streamed)}], "", gr.skip(), turns
         except ValueError as e:  # an empty or too long question, a malformed date: the user can fix it
             error = f'<span class="abstained">Cannot answer:</span> {text_html(str(e))}'
             yield [*shown, {"role": "assistant", "content": error}], message, gr.skip(), turns
@@ -180,9 +202,13 @@ class ChatApp:
         sources: list[str] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        backend: str | None = None,
     ) -> dict[str, Any]:
-        """Answer `question` (after the optional conversation `history`) with cited spans: the `ask --json` object."""
-        return _api_errors(lambda: ask_payload(self.bot, question, history, k, sources, date_from, date_to))
+        """Answer `question` (after the optional conversation `history`) with cited spans: the `ask --json` object.
+        `backend` (extractive, llamacpp, openai) overrides the server's for this question."""
+        return _api_errors(
+            lambda: ask_payload(self.bot, question, history, k, sources, date_from, date_to, backend)
+        )
 
     def api_retrieve(
         self,
@@ -223,11 +249,17 @@ class ChatApp:
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
                     sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
-                    # What users tune. Each control feeds one argument of ChatApp.respond, so another
-                    # option (e.g. the answer backend once several exist) is one more control here.
-                    with gr.Accordion("Settings", open=False):
+                    # What users tune. Each control feeds one argument of ChatApp.respond.
+                    with gr.Accordion("Settings", open=False, elem_id="chat-settings"):
+                        backend = gr.Dropdown(
+                            [(BACKEND_LABELS[b], b) for b in self.backends], value=self.default_backend,
+                            label="Answer written by", elem_id="backend", visible=len(self.backends) > 1,
+                            info="A model's answer keeps only citations verified in the articles.",
+                        )
                         top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to search")
-                        only = gr.Dropdown([], multiselect=True, label="Only these articles (empty: all)")
+                        only = gr.Dropdown(
+                            [], multiselect=True, label="Only these articles (empty: all)", elem_id="only"
+                        )
                         with gr.Row():
                             date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD")
                             date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD")
@@ -254,7 +286,7 @@ class ChatApp:
                         remove = gr.Button("Delete", variant="stop")
                         status = gr.Markdown(elem_id="delete-status")
 
-            chat_inputs = [question, turns, top_k, only, date_from, date_to]
+            chat_inputs = [question, turns, top_k, only, date_from, date_to, backend]
             chat_outputs = [chatbot, question, sources, turns]
             for trigger in (question.submit, ask.click):
                 trigger(self.respond, chat_inputs, chat_outputs, api_visibility="private")
@@ -319,6 +351,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, no_auth
     logins = credentials(settings)
     check_bind(host, logins, no_auth)
     sock = _listen(host, port)
+    problem = backend_problem(settings, settings.backend)
+    if problem:
+        print(f"Warning: the {settings.backend} backend cannot answer here ({problem}); answering extractively.",
+              flush=True)
+        settings = settings.replace(backend="extractive")
     bot = Assistant(settings=settings)
     bot.ensure_sample()
     chat = ChatApp(bot)

@@ -8,7 +8,7 @@ from assistant.api import create_app
 from tests.conftest import SAMPLE_QUESTION, SAMPLE_SENTENCE
 
 ANSWER_KEYS = {"question", "answer", "abstained", "citations", "passages"}
-CITATION_KEYS = {"n", "source", "doc_id", "start", "end", "text"}
+CITATION_KEYS = {"n", "source", "doc_id", "start", "end", "text", "verified", "match"}
 PASSAGE_KEYS = {"source", "doc_id", "start", "end", "score", "text"}
 
 
@@ -39,6 +39,11 @@ def test_ask_accepts_history_pairs_and_messages(client: TestClient) -> None:
         assert response.json()["question"] == "why did he prefer it?"
 
 
+def test_ask_takes_the_backend_per_request(client: TestClient) -> None:
+    body = client.post("/api/ask", json={"question": SAMPLE_QUESTION, "backend": "extractive"}).json()
+    assert body["backend"] == "extractive" and SAMPLE_SENTENCE in [c["text"] for c in body["citations"]]
+
+
 def test_retrieve_returns_k_passages_best_first(client: TestClient, sample_bot: Assistant) -> None:
     body = client.post("/api/retrieve", json={"question": SAMPLE_QUESTION, "k": 3}).json()
     passages = body["passages"]
@@ -62,6 +67,7 @@ def test_filters_narrow_retrieval(client: TestClient) -> None:
         ({"question": "   "}, "the question is empty"),
         ({"question": "x" * 5000}, "too long"),
         ({"question": SAMPLE_QUESTION, "date_from": "last week"}, "not a date"),
+        ({"question": SAMPLE_QUESTION, "backend": "gpt-9"}, "backend 'gpt-9' is not one of extractive, llamacpp"),
     ],
 )
 def test_bad_requests_get_400_with_the_reason(client: TestClient, payload: dict, reason: str) -> None:

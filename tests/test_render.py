@@ -1,4 +1,4 @@
-from assistant.render import answer_html, context_bounds, file_name, highlighted, sources_html, text_html
+from assistant.render import answer_html, context_bounds, draft_html, file_name, highlighted, sources_html, text_html
 from assistant.types import Answer, Citation, Passage, ScoredPassage
 
 HOSTILE = "<script>alert(1)</script> and <img src=x onerror=alert(1)> [link](javascript:alert(1)) *bold*"
@@ -71,3 +71,40 @@ def test_sources_panel_for_an_abstention_lists_the_closest_passages() -> None:
 def test_file_name_keeps_jsonl_line() -> None:
     assert file_name("/x/y/news.jsonl#12") == "news.jsonl#12"
     assert file_name("/x/y/a.txt") == "a.txt"
+
+
+def test_unsupported_sentences_are_set_apart_and_escaped() -> None:
+    c = _citation(1, 0, 6)
+    hostile_claim = "<img src=x onerror=alert(1)> [x](javascript:alert(1)) cost *two* billion."
+    text = f"Intro. [1] {hostile_claim} [unsupported] The end [2] [unsupported]"
+    answer = _answer(text, [c])
+    answer.backend = "llamacpp"
+    answer.unsupported = [hostile_claim, "The end [2]"]
+    out = answer_html(answer, turn=0)
+    assert out.count('class="unsupported"') == 2 and out.count('class="unsupported-label">unsupported<') == 2
+    assert out.count('class="cite-marker"') == 1  # "[2]" inside an unsupported sentence links nowhere
+    assert f'<span class="unsupported" title="No source was found for this sentence">{text_html(hostile_claim)} ' in out
+    assert "[unsupported]" not in out and "<img" not in out and "javascript:" not in out
+    assert 'class="backend">written by llamacpp<' in out
+
+
+def test_a_literal_unsupported_mark_not_listed_stays_plain_text() -> None:
+    out = answer_html(_answer("The sign read [unsupported] all day.", []), turn=0)
+    assert 'class="unsupported"' not in out and "&#91;unsupported&#93;" in out
+
+
+def test_the_note_is_shown_with_the_answer_escaped() -> None:
+    note = "the model server at http://x/<script>alert(1)</script> did not answer; showing the extractive answer"
+    answer = _answer("Intro.", [])
+    answer.note = note
+    out = answer_html(answer, turn=0)
+    assert f'<div class="answer-note">Note: {text_html(note)}</div>' in out
+    assert "<script" not in out and 'class="backend"' not in out  # extractive answers carry no badge
+    abstained = Answer("q", "The articles do not say.", abstained=True, note="the model was not asked <b>")
+    assert 'class="answer-note">Note: the model was not asked &#60;b&#62;<' in answer_html(abstained, turn=1)
+
+
+def test_a_draft_is_labelled_and_escaped() -> None:
+    out = draft_html("It opened [3] <b>1987</b>")
+    assert out.startswith('<span class="draft-label">draft, not yet verified</span>')
+    assert "<b>" not in out and "&#91;3&#93;" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -13,8 +14,12 @@ from gradio_client import Client
 from playwright.sync_api import Browser
 
 from tests.browser import WAIT_MS, Session
+from tests.canned_openai import CannedChatServer
 from tests.chat_server import REPO, chat_command, clean_env, running_chat
-from tests.conftest import SAMPLE_QUESTION, SAMPLE_SENTENCE, write
+from assistant import Answer, Assistant
+from assistant.render import answer_html
+from assistant.ui import ChatApp
+from tests.conftest import BRIDGE_ARTICLE, BRIDGE_QUESTION, SAMPLE_QUESTION, SAMPLE_SENTENCE, write
 
 pytestmark = pytest.mark.slow
 
@@ -113,6 +118,103 @@ def test_hostile_article_shows_as_text_and_runs_nothing(
     assert s.page.evaluate("window.__pwned") is None
     assert s.page.locator("img[src='x']").count() == 0
     assert s.page.locator("#sources script, #chat script").count() == 0
+
+
+def test_the_local_model_answers_when_chosen_in_the_settings(
+    server: tuple[str, Path], browser: Browser, tmp_path: Path
+) -> None:
+    s = Session(browser, server[0])
+    assert "bridge.txt\nadded" in s.upload(write(tmp_path / "bridge.txt", BRIDGE_ARTICLE))
+    s.page.get_by_role("tab", name="Chat").click()
+    s.page.locator("#chat-settings .label-wrap").click()
+    s.page.locator("#backend input").click()
+    s.page.get_by_role("option", name="Local model (llama.cpp)").click()
+    # Only the bridge article, as the tiny model answers it reliably when it sees no other passages.
+    s.page.locator("#only input").click()
+    s.page.get_by_role("option", name="bridge (bridge.txt)").click()
+    s.page.keyboard.press("Escape")
+    # Remember whether the model's unverified draft was ever on screen before the final answer replaced it.
+    s.page.evaluate(
+        """() => new MutationObserver(() => {
+             if (document.querySelector("[data-testid='bot'] .draft-label")) window.__sawDraft = true;
+           }).observe(document.body, {childList: true, subtree: true, characterData: true})"""
+    )
+    answer = s.ask(BRIDGE_QUESTION)
+    bubble = s.page.locator("[data-testid='bot']").last
+    assert s.marked() and all(m in BRIDGE_ARTICLE for m in s.marked())
+    assert bubble.locator(".draft-label").count() == 0  # the draft is gone
+    if bubble.locator(".answer-note").count():  # a clearly noted fallback to the extractive answer
+        assert "extractive answer" in bubble.locator(".answer-note").inner_text()
+    else:
+        assert bubble.locator(".backend").inner_text().lower() == "written by llamacpp"
+        assert "1987" in " ".join(s.marked())
+        assert s.page.evaluate("window.__sawDraft") is True
+    assert s.outside == [] and s.dialogs == []
+
+
+def scripted_answer(messages: list[dict[str, str]]) -> str:
+    """What a stronger model might write: one quoted, checkable claim, and one claim (with markup) that is not."""
+    n = re.search(r"\[(\d+)\] The Harbor Bridge", messages[-1]["content"])
+    return (
+        f'Lina Petrov designed the bridge [{n[1] if n else 1}] "It was designed by the engineer Lina Petrov". '
+        "It cost <img src=x onerror=window.__pwned=1;alert(1)> two billion euros [9]."
+    )
+
+
+def test_unsupported_sentences_and_the_backend_show_in_the_chat(browser: Browser, tmp_path: Path) -> None:
+    model = CannedChatServer(scripted_answer)
+    try:
+        with running_chat(tmp_path / "index", "--backend", "openai", ASSISTANT_LLM_URL=model.url) as url:
+            s = Session(browser, url)
+            assert "bridge.txt\nadded" in s.upload(write(tmp_path / "bridge.txt", BRIDGE_ARTICLE))
+            s.page.get_by_role("tab", name="Chat").click()
+            s.page.locator("#chat-settings .label-wrap").click()
+            assert s.page.locator("#backend input").input_value() == "Model server (OpenAI-compatible)"
+            s.ask("Who designed the Harbor Bridge?")
+    finally:
+        model.close()
+    bubble = s.page.locator("[data-testid='bot']").last
+    assert bubble.locator(".backend").inner_text().lower() == "written by openai"
+    assert s.marked() == ["It was designed by the engineer Lina Petrov"]
+    unsupported = bubble.locator(".unsupported")
+    assert unsupported.count() == 1
+    assert unsupported.inner_text().startswith("It cost <img src=x onerror=window.__pwned=1;alert(1)> two billion")
+    assert unsupported.locator(".unsupported-label").inner_text().lower() == "unsupported"
+    assert "[9]" not in bubble.inner_text()
+    s.page.wait_for_timeout(500)  # give any injected handler the chance to fire before checking it did not
+    assert s.page.evaluate("window.__pwned") is None and s.dialogs == [] and s.outside == []
+
+
+def test_the_api_takes_a_backend_per_question(server: tuple[str, Path], sample_text: str) -> None:
+    url = server[0]
+    answer = httpx.post(f"{url}/api/ask", json={"question": SAMPLE_QUESTION, "backend": "llamacpp"}, timeout=300).json()
+    # The tiny model may answer, abstain, or write nothing verifiable (then the extractive answer, noted).
+    assert answer["backend"] == "llamacpp" or "extractive answer" in answer["note"]
+    for c in answer["citations"]:
+        assert c["verified"] is True and sample_text[c["start"] : c["end"]] == c["text"]
+    bad = httpx.post(f"{url}/api/ask", json={"question": SAMPLE_QUESTION, "backend": "gpt-9"}, timeout=60)
+    assert bad.status_code == 400 and "not one of" in bad.json()["detail"]
+    client = Client(url + "/", verbose=False)
+    extractive = client.predict(SAMPLE_QUESTION, backend="extractive", api_name="/ask")
+    assert extractive["backend"] == "extractive" and SAMPLE_SENTENCE in [c["text"] for c in extractive["citations"]]
+
+
+def test_respond_streams_the_draft_then_the_verified_answer(llm_bot: Assistant) -> None:
+    chat = ChatApp(llm_bot)
+    assert chat.backends == ["extractive", "llamacpp"] and chat.default_backend == "llamacpp"
+    updates = list(chat.respond(BRIDGE_QUESTION, [], 5, None, "", "", "llamacpp"))
+    shown = [messages[-1]["content"] for messages, *_ in updates]
+    assert any(html.startswith('<span class="draft-label">') for html in shown[1:-1])
+    (answer,) = updates[-1][3]
+    assert isinstance(answer, Answer) and shown[-1] == answer_html(answer, 0)
+    assert "draft-label" not in shown[-1]
+    assert answer.backend == "llamacpp" or answer.note
+
+
+def test_an_unusable_backend_is_not_offered(llm_bot: Assistant, tmp_path: Path) -> None:
+    bot = Assistant(settings=llm_bot.settings.replace(llm_path=str(tmp_path / "missing.gguf")))
+    chat = ChatApp(bot)
+    assert chat.backends == ["extractive"] and chat.default_backend == "extractive"
 
 
 def test_two_sessions_at_once_get_their_own_conversations(server: tuple[str, Path], browser: Browser) -> None:
