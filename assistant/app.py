@@ -53,7 +53,9 @@ class Assistant:
     ) -> None:
         base = settings or Settings.from_env()
         self.settings = base.replace(index_dir=Path(index_dir) if index_dir is not None else None, **overrides)
-        self.embedder = get_embedder(self.settings.model)
+        self.embedder = get_embedder(
+            self.settings.model, self.settings.embed_backend, self.settings.embed_threads, self.settings.cache_dir
+        )
         self.store = Store(self.settings, self.embedder.name, self.embedder.dimension)
         self._dense = DenseRetriever(self.store)
         self._answerer = ExtractiveAnswerer(self.store, self.settings)

@@ -36,6 +36,15 @@ class Settings:
     # `all-MiniLM-L6-v2` is the model packaged on PyPI; any sentence-transformers folder works too.
     model: str = PACKAGED_MODEL
     embed_batch_size: int = 64
+    # How the model runs: `auto` (int8 ONNX for the packaged model, torch for a model folder), `onnx-int8`
+    # (int8 matrix products, ~2x torch's speed on 2 cores), `onnx` (the same ONNX file in fp32 arithmetic) or
+    # `torch`. All give vectors of the same model (cosine >= 0.99 to torch's), so an index is shared by all;
+    # docs/benchmarks.md has the speed and retrieval quality of each.
+    embed_backend: str = "auto"
+    # Threads for one encode call; 0 lets the runtime choose (all cores).
+    embed_threads: int = 0
+    # Files derived once from the packaged models (the int8 ONNX graph); nothing here is downloaded.
+    cache_dir: Path = Path("~/.cache/assistant")
     # Passages are windows of whole sentences of about this many characters.
     passage_chars: int = 600
     passage_overlap_sentences: int = 1
@@ -58,8 +67,9 @@ class Settings:
             if raw is not None and raw != "":
                 values[f.name] = _parse(hints[f.name], raw, f.name)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if "index_dir" in values:
-            values["index_dir"] = Path(values["index_dir"])
+        for name in ("index_dir", "cache_dir"):
+            if name in values:
+                values[name] = Path(values[name]).expanduser()
         return cls(**values)
 
     def replace(self, **changes: Any) -> "Settings":
