@@ -54,6 +54,9 @@ class Settings:
     max_answer_sentences: int = 3
     # Seconds a writer waits for another process's write to the same embedded index.
     lock_timeout: float = 10.0
+    # With a Chroma server, the write lock is a record there that its holder renews: seconds after which a
+    # holder that stopped renewing (it crashed) is presumed dead and its lock may be taken.
+    lock_lease: float = 30.0
     debug: bool = False
 
     @classmethod

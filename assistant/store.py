@@ -1,13 +1,23 @@
 """The only module that talks to chromadb: passages, sentences and documents, embedded or on a server.
 
-Three collections share a prefix: `<name>-passages` and `<name>-sentences` hold our own embeddings
+Four collections share a prefix: `<name>-passages` and `<name>-sentences` hold our own embeddings
 (never Chroma's default embedding function, which would download a model), `<name>-documents` holds
-each document's full text and metadata. A document record is written first as `pending` and marked
-`committed` last, so a crash mid-ingest leaves a marker that `recover()` cleans up on the next open.
+each document's full text and metadata, `<name>-meta` the server write lock and the index generation.
+A document record is written first as `pending` and marked `committed` last, so a crash mid-ingest
+leaves a marker that `recover()` cleans up on the next open.
+
+Everything the index is lives in Chroma: with `chroma_url` set (a Chroma server) every process on every
+machine sees the same passages, vectors and document texts. Local files are caches derived from Chroma
+(e.g. a lexical index), kept valid by comparing `generation()`, which changes with every write.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
+import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +32,7 @@ from assistant.types import Document, Filters, Passage, Sentence
 
 PENDING, COMMITTED = "pending", "committed"
 _PAGE = 5000
+_LOCK_ID, _GENERATION_ID = "write-lock", "generation"
 
 
 class ModelMismatchError(RuntimeError):
@@ -118,6 +129,7 @@ class Store:
         self.passages = self._collection("passages", meta)
         self.sentences = self._collection("sentences", meta)
         self.documents = self._collection("documents", {"hnsw:space": "cosine"})
+        self.meta = self._collection("meta", {"hnsw:space": "cosine"})
         for col in (self.passages, self.sentences):
             found = (col.metadata or {}).get("embedding_model")
             if found != model:
@@ -139,9 +151,14 @@ class Store:
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
-        """Serialize writers of one embedded index across processes; a second writer gets a clear error."""
+        """Serialize writers of one index across processes; a writer that waits `lock_timeout` gets a clear error.
+
+        An embedded index is locked by a file next to it; a server's by a record in `<name>-meta`, so
+        writers on different machines exclude each other too.
+        """
         if self.settings.chroma_url:
-            yield
+            with _ServerLock(self.meta, self.settings.lock_timeout, self.settings.lock_lease, self.location):
+                yield
             return
         from filelock import FileLock, Timeout
 
@@ -157,17 +174,33 @@ class Store:
         finally:
             lock.release()
 
-    def begin(self, doc: Document) -> None:
-        """Record the document as pending: its passages may be half-written until `commit`."""
-        self.documents.upsert(
-            ids=[doc.doc_id],
-            embeddings=[[1.0]],
-            documents=[doc.text],
-            metadatas=[self._doc_metadata(doc, PENDING, 0)],
-        )
+    def begin(self, docs: Sequence[Document]) -> None:
+        """Record the documents as pending: their passages may be half-written until `commit`."""
+        for i in range(0, len(docs), self.max_batch):
+            batch = docs[i : i + self.max_batch]
+            self.documents.upsert(
+                ids=[d.doc_id for d in batch],
+                embeddings=[[1.0]] * len(batch),
+                documents=[d.text for d in batch],
+                metadatas=[self._doc_metadata(d, PENDING, 0) for d in batch],
+            )
 
-    def commit(self, doc: Document, passages: int) -> None:
-        self.documents.update(ids=[doc.doc_id], metadatas=[self._doc_metadata(doc, COMMITTED, passages)])
+    def commit(self, docs: Sequence[tuple[Document, int]]) -> None:
+        """Mark documents (with their passage counts) committed: from now on they are whole."""
+        for i in range(0, len(docs), self.max_batch):
+            batch = docs[i : i + self.max_batch]
+            self.documents.update(
+                ids=[d.doc_id for d, _ in batch], metadatas=[self._doc_metadata(d, COMMITTED, n) for d, n in batch]
+            )
+        self._bump_generation()
+
+    def generation(self) -> str:
+        """A token that changes whenever documents are committed or removed (by any process or machine)."""
+        got = self.meta.get(ids=[_GENERATION_ID], include=["metadatas"])
+        return str(got["metadatas"][0]["token"]) if got["ids"] else ""
+
+    def _bump_generation(self) -> None:
+        self.meta.upsert(ids=[_GENERATION_ID], embeddings=[[1.0]], metadatas=[{"token": uuid.uuid4().hex}])
 
     @staticmethod
     def _doc_metadata(doc: Document, status: str, passages: int) -> dict[str, Any]:
@@ -195,29 +228,39 @@ class Store:
                 metadatas=metas[i : i + self.max_batch],
             )
 
-    def delete_units(self, doc_id: str) -> None:
-        """Remove a document's passages and sentences (its record stays until `forget`)."""
-        for col in (self.passages, self.sentences):
-            col.delete(where={"doc_id": doc_id})
+    def delete_units(self, doc_ids: Sequence[str]) -> None:
+        """Remove these documents' passages and sentences (their records stay until `forget`)."""
+        for i in range(0, len(doc_ids), _PAGE):
+            where = {"doc_id": {"$in": list(doc_ids[i : i + _PAGE])}}
+            for col in (self.passages, self.sentences):
+                col.delete(where=where)
 
     def forget(self, doc_id: str) -> None:
-        self.delete_units(doc_id)
+        self.delete_units([doc_id])
         self.documents.delete(ids=[doc_id])
+        self._bump_generation()
 
     def recover(self) -> list[str]:
         """Remove what an interrupted ingest left behind; returns the affected document ids."""
         pending = self.documents.get(where={"status": PENDING}, include=[])["ids"]
-        for doc_id in pending:
-            self.forget(doc_id)
+        if pending:
+            self.delete_units(pending)
+            self.documents.delete(ids=pending)
+            self._bump_generation()
         return list(pending)
 
     # -- reads --------------------------------------------------------------------------------
 
     def document(self, doc_id: str) -> DocumentInfo | None:
-        got = self.documents.get(ids=[doc_id], include=["metadatas"])
-        if not got["ids"]:
-            return None
-        return self._info(doc_id, got["metadatas"][0])
+        return self.documents_by_id([doc_id]).get(doc_id)
+
+    def documents_by_id(self, doc_ids: Sequence[str]) -> dict[str, DocumentInfo]:
+        """The records of those of these documents that exist, by id (one round trip per page)."""
+        out: dict[str, DocumentInfo] = {}
+        for i in range(0, len(doc_ids), _PAGE):
+            got = self.documents.get(ids=list(doc_ids[i : i + _PAGE]), include=["metadatas"])
+            out.update((d, self._info(d, m)) for d, m in zip(got["ids"], got["metadatas"]))
+        return out
 
     @staticmethod
     def _info(doc_id: str, meta: dict[str, Any]) -> DocumentInfo:
@@ -291,3 +334,58 @@ class Store:
             if len(got["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+
+class _ServerLock:
+    """A write lock held as a record in a Chroma server, with a lease a heartbeat renews.
+
+    Chroma's `add` keeps the first record of an id and ignores later ones, so of several writers adding
+    the lock record at once exactly one finds its own token in it. A holder that dies stops renewing:
+    after `lease` seconds another writer may delete the record (only if it still holds the dead
+    holder's token) and take it. Leases compare wall clocks, so writers' clocks must roughly agree.
+    """
+
+    def __init__(self, col: Any, timeout: float, lease: float, location: str) -> None:
+        self.col, self.timeout, self.lease, self.location = col, timeout, lease, location
+        self.token = uuid.uuid4().hex
+        self._stop = threading.Event()
+        self._heartbeat = threading.Thread(target=self._renew, daemon=True)
+
+    def _meta(self) -> dict[str, Any]:
+        holder = f"{socket.gethostname()}:{os.getpid()}"
+        return {"owner": self.token, "holder": holder, "expires": time.time() + self.lease}
+
+    def _current(self) -> dict[str, Any] | None:
+        got = self.col.get(ids=[_LOCK_ID], include=["metadatas"])
+        return got["metadatas"][0] if got["ids"] else None
+
+    def __enter__(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            self.col.add(ids=[_LOCK_ID], embeddings=[[1.0]], metadatas=[self._meta()])
+            held = self._current()
+            if held is not None and held.get("owner") == self.token:
+                self._heartbeat.start()
+                return
+            if held is not None and float(held.get("expires", 0)) < time.time():
+                # The holder stopped renewing (it died): remove its record, unless someone already did.
+                self.col.delete(ids=[_LOCK_ID], where={"owner": held["owner"]})
+                continue
+            if time.monotonic() >= deadline:
+                who = held.get("holder", "another process") if held else "another process"
+                raise IndexBusyError(
+                    f"the index at {self.location} is in use by {who}; try again when it has finished"
+                )
+            time.sleep(0.2)
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.lease / 3):
+            held = self._current()
+            if held is None or held.get("owner") != self.token:
+                return
+            self.col.update(ids=[_LOCK_ID], metadatas=[self._meta()])
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._heartbeat.join()
+        self.col.delete(ids=[_LOCK_ID], where={"owner": self.token})
