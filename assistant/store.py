@@ -33,6 +33,7 @@ from assistant.types import Document, Filters, Passage, Sentence
 PENDING, COMMITTED = "pending", "committed"
 _PAGE = 5000
 _LOCK_ID, _GENERATION_ID = "write-lock", "generation"
+_RECORD_FIELDS = {"source", "status", "content_hash", "passages", "date_num"}
 
 
 class ModelMismatchError(RuntimeError):
@@ -206,6 +207,9 @@ class Store:
     def _doc_metadata(doc: Document, status: str, passages: int) -> dict[str, Any]:
         meta: dict[str, Any] = {str(k): str(v) for k, v in doc.metadata.items()}
         meta.update(source=doc.source, status=status, content_hash=doc.content_hash, passages=passages)
+        # Dates as numbers on the record too: a filter finds its documents here before touching passages.
+        if (number := _date_number(str(doc.metadata.get("date", "")))) is not None:
+            meta["date_num"] = number
         return meta
 
     def add(
@@ -266,7 +270,7 @@ class Store:
 
     @staticmethod
     def _info(doc_id: str, meta: dict[str, Any]) -> DocumentInfo:
-        extra = {k: v for k, v in meta.items() if k not in {"source", "status", "content_hash", "passages"}}
+        extra = {k: v for k, v in meta.items() if k not in _RECORD_FIELDS}
         return DocumentInfo(
             doc_id, str(meta["source"]), str(meta["status"]), str(meta["content_hash"]), int(meta["passages"]), extra
         )
@@ -297,8 +301,51 @@ class Store:
     def query_passages(
         self, vector: np.ndarray, k: int, filters: Filters | None = None
     ) -> list[tuple[Passage, float]]:
-        hits = self._query(self.passages, vector, k, where_clause(filters))
-        return [(passage_from(t, m), s) for t, m, s in hits]
+        """The `k` passages nearest to `vector` among those the filters allow, best first.
+
+        Chroma's filtered HNSW search is many times slower than an unfiltered one, so a filter is first
+        resolved to its documents on the (small) documents collection. When those hold few passages they
+        are scored exactly with numpy; otherwise an unfiltered search fetches enough extra neighbours to
+        keep `k` after filtering, and only when too few survive does Chroma run the filtered search.
+        """
+        if not filters:
+            hits = self._query(self.passages, vector, k, None)
+            return [(passage_from(t, m), s) for t, m, s in hits]
+        where = where_clause(filters)
+        matched = self.documents.get(where=self._document_where(where), include=["metadatas"])
+        doc_ids = list(matched["ids"])
+        allowed = sum(int(m["passages"]) for m in matched["metadatas"])
+        if not doc_ids or allowed == 0:
+            return []
+        if allowed <= self.settings.filter_exact_passages:
+            return self._exact(vector, k, {"doc_id": {"$in": doc_ids}})
+        share = allowed / max(1, self.passages.count())
+        wanted = min(self.settings.filter_overfetch_limit, int(3 * k / share) + k)
+        if wanted < self.settings.filter_overfetch_limit:
+            allowed_ids = set(doc_ids)
+            hits = self._query(self.passages, vector, wanted, None)
+            kept = [(t, m, s) for t, m, s in hits if m["doc_id"] in allowed_ids]
+            if len(kept) >= k:
+                return [(passage_from(t, m), s) for t, m, s in kept[:k]]
+        return [(passage_from(t, m), s) for t, m, s in self._query(self.passages, vector, k, where)]
+
+    @staticmethod
+    def _document_where(where: dict[str, Any] | None) -> dict[str, Any]:
+        """The passage filter as a filter on committed document records (which carry the same fields)."""
+        committed = {"status": COMMITTED}
+        return {"$and": [where, committed]} if where else committed
+
+    def _exact(self, vector: np.ndarray, k: int, where: dict[str, Any]) -> list[tuple[Passage, float]]:
+        """Exact cosine top-k over the passages `where` selects (stored vectors are unit length)."""
+        got = self.passages.get(where=where, include=["embeddings"])
+        if not got["ids"]:
+            return []
+        scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+        top = np.argsort(-scores, kind="stable")[:k]
+        ids = [got["ids"][i] for i in top]
+        rows = self.passages.get(ids=ids, include=["documents", "metadatas"])
+        by_id = dict(zip(rows["ids"], zip(rows["documents"], rows["metadatas"])))
+        return [(passage_from(*by_id[i]), float(scores[j])) for i, j in zip(ids, top)]
 
     def _query(self, col: Any, vector: np.ndarray, k: int, where: dict | None) -> list[tuple[str, dict, float]]:
         k = min(k, col.count())

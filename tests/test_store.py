@@ -1,0 +1,69 @@
+"""The store's filtered search: every strategy returns exactly the passages the filter allows, best first."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.types import Filters
+from tests.conftest import write
+
+TOPICS = ["ferry", "election", "harvest", "museum"]
+
+
+@pytest.fixture
+def news(tmp_path: Path) -> Path:
+    lines = []
+    for i in range(24):
+        topic = TOPICS[i % 4]
+        text = f"Article {i} is about the {topic}. " + f"The {topic} story number {i} continues with details. " * 8
+        lines.append(json.dumps({"text": text, "date": f"20{10 + i % 12}-06-15"}))
+    return write(tmp_path / "news.jsonl", "\n".join(lines))
+
+
+# (exact limit, over-fetch limit): which strategy answers, from exact numpy scoring to Chroma's `where`.
+STRATEGIES = {"exact": (10_000, 300), "overfetch": (0, 10_000), "chroma-where": (0, 0)}
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(date_from="2014-01-01", date_to="2016-12-31"), Filters(date_from="2011-01-01"), Filters(sources=("x",))],
+    ids=["date-range", "from-date", "sources"],
+)
+def test_filtered_search_strategies_agree(
+    strategy: str, filters: Filters, news: Path, make_assistant: Callable[..., Assistant]
+) -> None:
+    exact_limit, overfetch_limit = STRATEGIES[strategy]
+    bot = make_assistant(filter_exact_passages=exact_limit, filter_overfetch_limit=overfetch_limit)
+    bot.ingest([news], progress=False)
+    if filters.sources:
+        filters = Filters(sources=(f"{news}#3", f"{news}#8"))
+    reference = make_assistant("reference", filter_exact_passages=10_000)
+    reference.ingest([news], progress=False)
+    vector = bot.embed_question("news about the harvest")
+    everything = reference.store.query_passages(vector, 1000)
+    allowed = [(p, s) for p, s in everything if _allows(filters, p.source, p.metadata.get("date", ""))]
+    got = bot.store.query_passages(vector, 5, filters)
+    assert got and all(_allows(filters, p.source, p.metadata.get("date", "")) for p, _ in got)
+    assert [p.id for p, _ in got] == [p.id for p, _ in allowed[:5]]
+    assert [s for _, s in got] == pytest.approx([s for _, s in allowed[:5]], abs=1e-4)
+
+
+def _allows(filters: Filters, source: str, date: str) -> bool:
+    return (
+        (not filters.sources or source in filters.sources)
+        and (not filters.date_from or date >= filters.date_from)
+        and (not filters.date_to or date <= filters.date_to)
+    )
+
+
+def test_a_filter_matching_nothing_returns_nothing(news: Path, make_assistant: Callable[..., Assistant]) -> None:
+    bot = make_assistant()
+    bot.ingest([news], progress=False)
+    assert bot.retrieve("harvest", filters=Filters(date_from="2030-01-01")) == []
+    assert bot.retrieve("harvest", filters=Filters(sources=("no-such-file.txt",))) == []
