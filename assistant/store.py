@@ -27,13 +27,14 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from assistant.filter_table import PassageFilterTable, date_number
 from assistant.settings import Settings
 from assistant.types import Document, Filters, Passage, Sentence
 
 PENDING, COMMITTED = "pending", "committed"
 _PAGE = 5000
 _LOCK_ID, _GENERATION_ID = "write-lock", "generation"
-_RECORD_FIELDS = {"source", "status", "content_hash", "passages", "date_num"}
+_RECORD_FIELDS = {"source", "status", "content_hash", "passages"}
 
 
 class ModelMismatchError(RuntimeError):
@@ -71,11 +72,6 @@ def _client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
 
 
-def _date_number(date: str) -> int | None:
-    digits = date.replace("-", "")[:8]
-    return int(digits) if len(digits) == 8 and digits.isdigit() else None
-
-
 def where_clause(filters: Filters | None) -> dict[str, Any] | None:
     """Chroma `where` for these filters (dates compare as YYYYMMDD numbers); None for no filter."""
     if not filters:
@@ -85,7 +81,7 @@ def where_clause(filters: Filters | None) -> dict[str, Any] | None:
         clauses.append({"source": {"$in": list(filters.sources)}})
     for op, date in (("$gte", filters.date_from), ("$lte", filters.date_to)):
         if date:
-            number = _date_number(date)
+            number = date_number(date)
             if number is None:
                 raise ValueError(f"not a date (YYYY-MM-DD): {date!r}")
             clauses.append({"date_num": {op: number}})
@@ -101,7 +97,7 @@ def _passage_metadata(p: Passage) -> dict[str, Any]:
     # Chroma metadata holds scalars only: the sentence spans travel as "start-end,start-end".
     meta["sentences"] = ",".join(f"{a}-{b}" for a, b in p.sentence_spans)
     date = str(p.metadata.get("date", ""))
-    if (number := _date_number(date)) is not None:
+    if (number := date_number(date)) is not None:
         meta["date"] = date
         meta["date_num"] = number
     return meta
@@ -131,6 +127,13 @@ class Store:
         self.sentences = self._collection("sentences", meta)
         self.documents = self._collection("documents", {"hnsw:space": "cosine"})
         self.meta = self._collection("meta", {"hnsw:space": "cosine"})
+        self._filters = PassageFilterTable(self._local_cache("passage-filters.npz"))
+        # Changes this process made to the index, applied to the filter table when they commit.
+        self._added: list[tuple[str, dict[str, Any]]] = []
+        self._removed: list[str] = []
+        self._filters_changed = False
+        if not self.generation() and self.passages.count() == 0:
+            self._filters.reset([], "")  # a new index: the table starts empty and follows every write
         for col in (self.passages, self.sentences):
             found = (col.metadata or {}).get("embedding_model")
             if found != model:
@@ -142,6 +145,13 @@ class Store:
     @property
     def location(self) -> str:
         return self.settings.chroma_url or str(self.settings.index_dir)
+
+    def _local_cache(self, name: str) -> Path:
+        """Where a local cache derived from this index lives: beside it, or for a server in the cache folder."""
+        if not self.settings.chroma_url:
+            return Path(self.settings.index_dir) / name
+        server = "".join(c if c.isalnum() else "_" for c in self.settings.chroma_url)
+        return self.settings.cache_dir.expanduser() / "servers" / f"{server}-{self.settings.collection}-{name}"
 
     def _collection(self, kind: str, metadata: dict[str, Any]) -> Any:
         return self._client.get_or_create_collection(
@@ -159,7 +169,8 @@ class Store:
         """
         if self.settings.chroma_url:
             with _ServerLock(self.meta, self.settings.lock_timeout, self.settings.lock_lease, self.location):
-                yield
+                with self._saving_filters():
+                    yield
             return
         from filelock import FileLock, Timeout
 
@@ -171,9 +182,19 @@ class Store:
                 f"the index at {self.location} is in use by another process; try again when it has finished"
             ) from None
         try:
-            yield
+            with self._saving_filters():
+                yield
         finally:
             lock.release()
+
+    @contextmanager
+    def _saving_filters(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            if self._filters_changed:
+                self._filters.save()
+                self._filters_changed = False
 
     def begin(self, docs: Sequence[Document]) -> None:
         """Record the documents as pending: their passages may be half-written until `commit`."""
@@ -201,15 +222,22 @@ class Store:
         return str(got["metadatas"][0]["token"]) if got["ids"] else ""
 
     def _bump_generation(self) -> None:
-        self.meta.upsert(ids=[_GENERATION_ID], embeddings=[[1.0]], metadatas=[{"token": uuid.uuid4().hex}])
+        """Record a change; the filter table follows it when it was current, else it is rebuilt when next used."""
+        before, token = self.generation(), uuid.uuid4().hex
+        self.meta.upsert(ids=[_GENERATION_ID], embeddings=[[1.0]], metadatas=[{"token": token}])
+        if self._filters.generation is None:
+            self._filters.load()
+        if self._filters.generation == before:
+            self._filters.remove_documents(self._removed)
+            self._filters.append(self._added)
+            self._filters.generation = token
+            self._filters_changed = True
+        self._added, self._removed = [], []
 
     @staticmethod
     def _doc_metadata(doc: Document, status: str, passages: int) -> dict[str, Any]:
         meta: dict[str, Any] = {str(k): str(v) for k, v in doc.metadata.items()}
         meta.update(source=doc.source, status=status, content_hash=doc.content_hash, passages=passages)
-        # Dates as numbers on the record too: a filter finds its documents here before touching passages.
-        if (number := _date_number(str(doc.metadata.get("date", "")))) is not None:
-            meta["date_num"] = number
         return meta
 
     def add(
@@ -220,7 +248,9 @@ class Store:
         sentence_vectors: np.ndarray,
     ) -> None:
         self._add(self.sentences, sentences, sentence_vectors, [_span_metadata(s) for s in sentences])
-        self._add(self.passages, passages, passage_vectors, [_passage_metadata(p) for p in passages])
+        metas = [_passage_metadata(p) for p in passages]
+        self._add(self.passages, passages, passage_vectors, metas)
+        self._added.extend((p.id, m) for p, m in zip(passages, metas))
 
     def _add(self, col: Any, units: Sequence[Passage | Sentence], vectors: np.ndarray, metas: list[dict]) -> None:
         # `add`, not `upsert` (a third faster here): a document's old units are always deleted before
@@ -240,6 +270,7 @@ class Store:
             where = {"doc_id": {"$in": list(doc_ids[i : i + _PAGE])}}
             for col in (self.passages, self.sentences):
                 col.delete(where=where)
+        self._removed.extend(doc_ids)
 
     def forget(self, doc_id: str) -> None:
         self.delete_units([doc_id])
@@ -295,57 +326,78 @@ class Store:
             offset += _PAGE
 
     def counts(self) -> dict[str, int]:
-        committed = self.documents.get(where={"status": COMMITTED}, include=[])["ids"]
-        return {"documents": len(committed), "passages": self.passages.count()}
+        # Count, then subtract the few pending records: listing every committed id costs seconds at 100k.
+        pending = self.documents.get(where={"status": PENDING}, include=[])["ids"]
+        return {"documents": self.documents.count() - len(pending), "passages": self.passages.count()}
 
     def query_passages(
         self, vector: np.ndarray, k: int, filters: Filters | None = None
     ) -> list[tuple[Passage, float]]:
         """The `k` passages nearest to `vector` among those the filters allow, best first.
 
-        Chroma's filtered HNSW search is many times slower than an unfiltered one, so a filter is first
-        resolved to its documents on the (small) documents collection. When those hold few passages they
-        are scored exactly with numpy; otherwise an unfiltered search fetches enough extra neighbours to
-        keep `k` after filtering, and only when too few survive does Chroma run the filtered search.
+        Chroma's filtered search goes through its metadata store and is many times slower than an
+        unfiltered one, so filters are decided by the local filter table instead: when they allow few
+        passages, those are scored exactly with numpy; otherwise an unfiltered search (ids only, which
+        is cheap) fetches enough extra neighbours to keep `k`. Only when too few survive does Chroma's
+        own filtered search run.
         """
         if not filters:
             hits = self._query(self.passages, vector, k, None)
             return [(passage_from(t, m), s) for t, m, s in hits]
-        where = where_clause(filters)
-        matched = self.documents.get(where=self._document_where(where), include=["metadatas"])
-        doc_ids = list(matched["ids"])
-        allowed = sum(int(m["passages"]) for m in matched["metadatas"])
-        if not doc_ids or allowed == 0:
+        table = self.filter_table()
+        mask = table.allowed(filters)
+        allowed = int(mask.sum())
+        if allowed == 0:
             return []
         if allowed <= self.settings.filter_exact_passages:
-            return self._exact(vector, k, {"doc_id": {"$in": doc_ids}})
-        share = allowed / max(1, self.passages.count())
-        wanted = min(self.settings.filter_overfetch_limit, int(3 * k / share) + k)
-        if wanted < self.settings.filter_overfetch_limit:
-            allowed_ids = set(doc_ids)
-            hits = self._query(self.passages, vector, wanted, None)
-            kept = [(t, m, s) for t, m, s in hits if m["doc_id"] in allowed_ids]
-            if len(kept) >= k:
-                return [(passage_from(t, m), s) for t, m, s in kept[:k]]
-        return [(passage_from(t, m), s) for t, m, s in self._query(self.passages, vector, k, where)]
+            return self._exact(vector, k, table.ids[mask].tolist())
+        wanted = int(3 * k * len(table) / allowed) + k
+        if wanted <= self.settings.filter_overfetch_limit:
+            got = self.passages.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                n_results=min(wanted, len(table)),
+                include=["distances"],
+            )
+            ids, distances = got["ids"][0], got["distances"][0]
+            rows = table.rows_of(ids)
+            kept = [(pid, 1.0 - float(d)) for pid, d, r in zip(ids, distances, rows) if r >= 0 and mask[r]][:k]
+            if len(kept) == min(k, allowed):
+                return self._fetch(kept)
+        hits = self._query(self.passages, vector, k, where_clause(filters))
+        return [(passage_from(t, m), s) for t, m, s in hits]
 
-    @staticmethod
-    def _document_where(where: dict[str, Any] | None) -> dict[str, Any]:
-        """The passage filter as a filter on committed document records (which carry the same fields)."""
-        committed = {"status": COMMITTED}
-        return {"$and": [where, committed]} if where else committed
+    def filter_table(self) -> PassageFilterTable:
+        """The filter table, current with the index: read from disk, or rebuilt from Chroma when stale."""
+        token = self.generation()
+        table = self._filters
+        if table.generation != token and (not table.load() or table.generation != token):
+            table.reset(self._passage_metadata_rows(), token)
+            table.save()
+        return table
 
-    def _exact(self, vector: np.ndarray, k: int, where: dict[str, Any]) -> list[tuple[Passage, float]]:
-        """Exact cosine top-k over the passages `where` selects (stored vectors are unit length)."""
-        got = self.passages.get(where=where, include=["embeddings"])
+    def _passage_metadata_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        offset = 0
+        while True:
+            got = self.passages.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            yield from zip(got["ids"], got["metadatas"])
+            if len(got["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def _exact(self, vector: np.ndarray, k: int, ids: list[str]) -> list[tuple[Passage, float]]:
+        """Exact cosine top-k over these passages (stored vectors are unit length)."""
+        got = self.passages.get(ids=ids, include=["embeddings"])
         if not got["ids"]:
             return []
         scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
         top = np.argsort(-scores, kind="stable")[:k]
-        ids = [got["ids"][i] for i in top]
-        rows = self.passages.get(ids=ids, include=["documents", "metadatas"])
+        return self._fetch([(got["ids"][i], float(scores[i])) for i in top])
+
+    def _fetch(self, scored: list[tuple[str, float]]) -> list[tuple[Passage, float]]:
+        """These passages' texts and metadata, in the given order."""
+        rows = self.passages.get(ids=[pid for pid, _ in scored], include=["documents", "metadatas"])
         by_id = dict(zip(rows["ids"], zip(rows["documents"], rows["metadatas"])))
-        return [(passage_from(*by_id[i]), float(scores[j])) for i, j in zip(ids, top)]
+        return [(passage_from(*by_id[pid]), score) for pid, score in scored if pid in by_id]
 
     def _query(self, col: Any, vector: np.ndarray, k: int, where: dict | None) -> list[tuple[str, dict, float]]:
         k = min(k, col.count())

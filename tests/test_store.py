@@ -67,3 +67,27 @@ def test_a_filter_matching_nothing_returns_nothing(news: Path, make_assistant: C
     bot.ingest([news], progress=False)
     assert bot.retrieve("harvest", filters=Filters(date_from="2030-01-01")) == []
     assert bot.retrieve("harvest", filters=Filters(sources=("no-such-file.txt",))) == []
+
+
+def test_the_filter_table_follows_writes_from_another_process(
+    news: Path, make_assistant: Callable[..., Assistant], tmp_path: Path
+) -> None:
+    reader = make_assistant(filter_exact_passages=10_000)
+    reader.ingest([news], progress=False)
+    year = Filters(date_from="2030-01-01")
+    assert reader.retrieve("ferry", filters=year) == []
+    table = reader.settings.index_dir / "passage-filters.npz"
+    assert table.exists() and len(reader.store.filter_table()) == reader.stats()["passages"]
+
+    # Another writer on the same index (a second Assistant, as another process would be).
+    writer = make_assistant(filter_exact_passages=10_000)
+    late = write(tmp_path / "late.jsonl", json.dumps({"text": "The ferry returns in spring.", "date": "2030-03-01"}))
+    writer.ingest([late], progress=False)
+    hits = reader.retrieve("ferry", filters=year)
+    assert [sp.passage.text for sp in hits] == ["The ferry returns in spring."]
+
+    # A stale or missing table is rebuilt from Chroma.
+    table.unlink()
+    writer.delete(f"{late}#1")
+    assert reader.retrieve("ferry", filters=year) == []
+    assert len(reader.store.filter_table()) == reader.stats()["passages"]
