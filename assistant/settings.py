@@ -51,9 +51,9 @@ class Settings:
     top_k: int = 5
     # Filtered search (Chroma's own `where` search is 30-50x slower than an unfiltered one): a filter whose
     # documents hold at most this many passages is scored exactly in numpy...
-    filter_exact_passages: int = 3000
+    filter_exact_passages: int = 300
     # ...a broader one by an unfiltered search of up to this many neighbours, filtered afterwards.
-    filter_overfetch_limit: int = 300
+    filter_overfetch_limit: int = 3000
     # Cosine similarity of the best sentence below which the assistant abstains.
     min_score: float = 0.35
     max_answer_sentences: int = 3

@@ -127,7 +127,7 @@ class Store:
         self.sentences = self._collection("sentences", meta)
         self.documents = self._collection("documents", {"hnsw:space": "cosine"})
         self.meta = self._collection("meta", {"hnsw:space": "cosine"})
-        self._filters = PassageFilterTable(self._local_cache("passage-filters.npz"))
+        self._filters = PassageFilterTable(self.local_cache_path("passage-filters.npz"))
         # Changes this process made to the index, applied to the filter table when they commit.
         self._added: list[tuple[str, dict[str, Any]]] = []
         self._removed: list[str] = []
@@ -146,7 +146,7 @@ class Store:
     def location(self) -> str:
         return self.settings.chroma_url or str(self.settings.index_dir)
 
-    def _local_cache(self, name: str) -> Path:
+    def local_cache_path(self, name: str) -> Path:
         """Where a local cache derived from this index lives: beside it, or for a server in the cache folder."""
         if not self.settings.chroma_url:
             return Path(self.settings.index_dir) / name

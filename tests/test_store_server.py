@@ -14,6 +14,7 @@ import pytest
 from assistant import Assistant
 from assistant.app import sample_path
 from assistant.store import IndexBusyError
+from assistant.types import Filters
 from tests.conftest import SAMPLE_QUESTION, SAMPLE_SENTENCE, ChromaServer, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +48,10 @@ def test_ingest_ask_restart_ask_gives_the_same_answer(chroma_server: ChromaServe
 
     # Everything, document texts included, lives in the server: nothing was written to the local index folder.
     assert not local_index.exists()
-    bot = Assistant(index_dir=local_index, chroma_url=chroma_server.url)
+    bot = Assistant(index_dir=local_index, chroma_url=chroma_server.url, cache_dir=tmp_path / "cache")
+    ferry = bot.retrieve("ferry", filters=Filters(sources=(str(other),)))
+    assert [sp.passage.source for sp in ferry] == [str(other)]
+    assert bot.store.local_cache_path("passage-filters.npz").is_relative_to(tmp_path / "cache")
     stats = bot.stats()
     assert stats["documents"] == 2 and stats["passages"] > 2
     for c in answer["citations"]:
