@@ -41,8 +41,9 @@ class Settings:
     # `torch`. All give vectors of the same model (cosine >= 0.99 to torch's), so an index is shared by all;
     # docs/benchmarks.md has the speed and retrieval quality of each.
     embed_backend: str = "auto"
-    # Threads for one encode call; 0 lets the runtime choose (all cores).
-    embed_threads: int = 0
+    # Threads for one encode call (0: all cores). One measured fastest on 2 busy cores for every backend
+    # (int8: 233 vs 189 sentences/s, docs/benchmarks.md); raise it on a machine with idle cores.
+    embed_threads: int = 1
     # Files derived once from the packaged models (the int8 ONNX graph); nothing here is downloaded.
     cache_dir: Path = Path("~/.cache/assistant")
     # Passages are windows of whole sentences of about this many characters.

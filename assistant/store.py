@@ -13,11 +13,13 @@ machine sees the same passages, vectors and document texts. Local files are cach
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +36,8 @@ from assistant.types import Document, Filters, Passage, Sentence
 PENDING, COMMITTED = "pending", "committed"
 _PAGE = 5000
 _LOCK_ID, _GENERATION_ID = "write-lock", "generation"
+# Sentence vectors kept from retrieved passages (float32, 1.5 KB each): enough for many questions' passages.
+_RECENT_SENTENCES = 20_000
 _RECORD_FIELDS = {"source", "status", "content_hash", "passages"}
 
 
@@ -92,6 +96,15 @@ def _span_metadata(unit: Passage | Sentence) -> dict[str, Any]:
     return {"doc_id": unit.doc_id, "source": unit.source, "start": unit.start, "end": unit.end}
 
 
+def pack_vectors(vectors: np.ndarray) -> str:
+    """Vectors as base64 float16: a passage record carries its sentences' vectors (answers need them)."""
+    return base64.b64encode(np.asarray(vectors, dtype="<f2").tobytes()).decode("ascii")
+
+
+def unpack_vectors(packed: str, dimension: int) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(packed), dtype="<f2").astype(np.float32).reshape(-1, dimension)
+
+
 def _passage_metadata(p: Passage) -> dict[str, Any]:
     meta = _span_metadata(p)
     # Chroma metadata holds scalars only: the sentence spans travel as "start-end,start-end".
@@ -120,6 +133,9 @@ class Store:
 
     def __init__(self, settings: Settings, model: str, dimension: int) -> None:
         self.settings = settings
+        self.dimension = dimension
+        self._recent_sentences: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()  # a chat server asks from several threads
         self._client = _client(settings)
         self.max_batch = int(self._client.get_max_batch_size())
         meta = {"hnsw:space": "cosine", "embedding_model": model, "dimension": dimension}
@@ -248,7 +264,11 @@ class Store:
         sentence_vectors: np.ndarray,
     ) -> None:
         self._add(self.sentences, sentences, sentence_vectors, [_span_metadata(s) for s in sentences])
+        row = {(s.doc_id, s.start, s.end): i for i, s in enumerate(sentences)}
         metas = [_passage_metadata(p) for p in passages]
+        for p, meta in zip(passages, metas):
+            rows = [row[(p.doc_id, a, b)] for a, b in p.sentence_spans]
+            meta["sentence_vectors"] = pack_vectors(sentence_vectors[rows])
         self._add(self.passages, passages, passage_vectors, metas)
         self._added.extend((p.id, m) for p, m in zip(passages, metas))
 
@@ -396,11 +416,12 @@ class Store:
     def _fetch(self, scored: list[tuple[str, float]]) -> list[tuple[Passage, float]]:
         """These passages' texts and metadata, in the given order."""
         rows = self.passages.get(ids=[pid for pid, _ in scored], include=["documents", "metadatas"])
+        self._remember_sentence_vectors(rows["documents"], rows["metadatas"])
         by_id = dict(zip(rows["ids"], zip(rows["documents"], rows["metadatas"])))
         return [(passage_from(*by_id[pid]), score) for pid, score in scored if pid in by_id]
 
     def _query(self, col: Any, vector: np.ndarray, k: int, where: dict | None) -> list[tuple[str, dict, float]]:
-        k = min(k, col.count())
+        # No `count()` first: Chroma caps n_results itself, and counting costs more than the query at 100k.
         if k <= 0:
             return []
         got = col.query(
@@ -409,21 +430,53 @@ class Store:
             where=where or None,
             include=["documents", "metadatas", "distances"],
         )
+        self._remember_sentence_vectors(got["documents"][0], got["metadatas"][0])
         # Chroma's cosine distance is 1 - cosine similarity.
         return [
             (t, m, 1.0 - float(d))
             for t, m, d in zip(got["documents"][0], got["metadatas"][0], got["distances"][0])
         ]
 
+    def _remember_sentence_vectors(self, texts: Sequence[str], metas: Sequence[dict[str, Any]]) -> None:
+        """Keep the sentence vectors that came with retrieved passages, for `sentence_vectors`."""
+        for text, meta in zip(texts, metas):
+            packed = meta.get("sentence_vectors")
+            if not packed:
+                continue
+            sentences = passage_from(text, meta).sentences()
+            with self._recent_lock:
+                for sentence, vector in zip(sentences, unpack_vectors(str(packed), self.dimension)):
+                    # Keyed by id (which covers the text): a re-ingested document never gets old vectors.
+                    self._recent_sentences[sentence.id] = vector
+                    self._recent_sentences.move_to_end(sentence.id)
+                while len(self._recent_sentences) > _RECENT_SENTENCES:
+                    self._recent_sentences.popitem(last=False)
+
     def sentence_vectors(self, sentences: Sequence[Sentence]) -> np.ndarray:
-        """The stored embeddings of these sentences, in the same order (fetched by id: no filter scan)."""
-        ids = [s.id for s in sentences]
-        got = self.sentences.get(ids=ids, include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"]))
-        missing = [i for i in ids if i not in by_id]
+        """The stored embeddings of these sentences, in the same order.
+
+        Those of recently retrieved passages came with them (float16 in the passage record); others are
+        fetched by id from the sentences collection, which makes Chroma load that collection's vectors
+        (about 8 KB per sentence of memory, seconds at 100k passages): avoided on the usual path.
+        """
+        out = np.zeros((len(sentences), self.dimension), dtype=np.float32)
+        missing: list[int] = []
+        for i, s in enumerate(sentences):
+            with self._recent_lock:
+                vector = self._recent_sentences.get(s.id)
+            if vector is None:
+                missing.append(i)
+            else:
+                out[i] = vector
         if missing:
-            raise KeyError(f"{len(missing)} sentence embeddings missing from the index (re-ingest to repair)")
-        return np.asarray([by_id[i] for i in ids], dtype=np.float32)
+            ids = [sentences[i].id for i in missing]
+            got = self.sentences.get(ids=ids, include=["embeddings"])
+            by_id = dict(zip(got["ids"], got["embeddings"]))
+            lost = [i for i in ids if i not in by_id]
+            if lost:
+                raise KeyError(f"{len(lost)} sentence embeddings missing from the index (re-ingest to repair)")
+            out[missing] = np.asarray([by_id[i] for i in ids], dtype=np.float32)
+        return out
 
     def iter_passages(self) -> Iterator[tuple[str, Passage]]:
         """Every stored passage with its id, page by page."""

@@ -1,6 +1,6 @@
 """Embedding backends compared: encode throughput (interleaved rounds, median) and SQuAD retrieval hit@1/hit@5.
 
-    python benchmarks/embedders.py [--sentences 1200] [--rounds 3]
+    python benchmarks/embedders.py [--sentences 600] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ def _set_torch_threads(cfg: tuple[str, int]) -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sentences", type=int, default=1200, help="corpus sentences encoded per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sentences", type=int, default=600, help="corpus sentences encoded per round")
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=settings().embed_batch_size)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "embedders.json")
     args = parser.parse_args(argv)

@@ -78,7 +78,7 @@ def cached_index(passages: int, **overrides: Any) -> tuple[Assistant, dict[str, 
     folder = CACHE / f"index-{passages}"
     wanted = settings(index_dir=folder, **overrides)
     recipe = {
-        "format": 2,  # bump when the store's layout changes
+        "format": 3,  # bump when the store's layout changes
         "articles": articles,
         "pool": POOL_SIZE,
         "model": wanted.model,

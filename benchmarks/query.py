@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import time
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import ROOT, latencies_ms, load_average, peak_rss_mb, settings, table, write_json
+from common import CACHE, ROOT, latencies_ms, load_average, peak_rss_mb, settings, table, write_json
 
 from assistant.app import Assistant
 from assistant.settings import Settings
@@ -102,25 +101,60 @@ def measure(size: int, qs: list[str], k: int) -> list[dict[str, Any]]:
     return rows
 
 
+def measure_server(size: int, qs: list[str], k: int) -> list[dict[str, Any]]:
+    """The same index served by `chroma run` on 127.0.0.1 (a copy of the embedded folder: same format)."""
+    import shutil
+    import tempfile
+
+    from tests.conftest import ChromaServer
+
+    bot, _ = cached_index(size)
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        data = Path(tmp) / "chroma-data"
+        shutil.copytree(bot.settings.index_dir, data)
+        server = ChromaServer(data)
+        server.start()
+        try:
+            remote = Assistant(settings=settings(chroma_url=server.url, cache_dir=Path(tmp) / "cache"))
+            passages = remote.stats()["passages"]
+            base = latencies_ms(floor(remote, k), qs)
+            year = Filters(date_from="2019-01-01", date_to="2019-12-31")
+            rows = [
+                ("server floor: embed + raw Chroma query", base),
+                ("server retrieve", latencies_ms(lambda q: remote.retrieve(q, k=k), qs)),
+                ("server ask", latencies_ms(lambda q: remote.ask(q, k=k), qs)),
+                ("server retrieve with filter (one year)", latencies_ms(lambda q: remote.retrieve(q, k=k, filters=year), qs)),
+            ]
+        finally:
+            server.stop()
+    return [
+        {"passages": passages, "what": what, **stats, "p50 / floor": round(stats["p50_ms"] / base["p50_ms"], 2),
+         "index": "Chroma server on 127.0.0.1 (copy of the embedded index)"}
+        for what, stats in rows
+    ]
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--questions", type=int, default=60)
+    parser.add_argument("--server-size", type=int, default=10000, help="also measure this index via a Chroma server (0: skip)")
     parser.add_argument("-k", type=int, default=settings().top_k)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "query.json")
     args = parser.parse_args(argv)
     qs = questions(args.questions)
     rows: list[dict[str, Any]] = []
-    builds: dict[int, Any] = {}
     for size in args.sizes:
-        start = time.perf_counter()
         size_rows = measure(size, qs, args.k)
-        builds[size] = round(time.perf_counter() - start, 1)
         rows.extend(size_rows)
         table(
             f"Query latency, {size_rows[0]['passages']} passages, k={args.k} (ms; load {load_average()})",
             [{k: v for k, v in r.items() if k not in {"passages", "index"}} for r in size_rows],
         )
+    if args.server_size:
+        server_rows = measure_server(args.server_size, qs, args.k)
+        rows.extend(server_rows)
+        table("Query latency through a Chroma server (ms)", [{k: v for k, v in r.items() if k not in {"index"}} for r in server_rows])
     payload = {"load": load_average(), "k": args.k, "questions": len(qs), "rows": rows, "peak_rss_mb": peak_rss_mb()}
     write_json(args.out, payload)
     return payload

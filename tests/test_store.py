@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant import Assistant
@@ -91,3 +92,21 @@ def test_the_filter_table_follows_writes_from_another_process(
     writer.delete(f"{late}#1")
     assert reader.retrieve("ferry", filters=year) == []
     assert len(reader.store.filter_table()) == reader.stats()["passages"]
+
+
+def test_answers_use_the_sentence_vectors_that_came_with_their_passages(
+    news: Path, make_assistant: Callable[..., Assistant]
+) -> None:
+    bot = make_assistant()
+    bot.ingest([news], progress=False)
+    passages = bot.retrieve("news about the harvest", k=3)
+    sentences = [s for sp in passages for s in sp.passage.sentences()]
+    carried = bot.store.sentence_vectors(sentences)
+    stored = bot.store.sentences.get(ids=[s.id for s in sentences], include=["embeddings"])
+    by_id = dict(zip(stored["ids"], stored["embeddings"]))
+    # float16 in the passage record: the same vectors to about 3 decimals.
+    assert np.allclose(carried, [by_id[s.id] for s in sentences], atol=2e-3)
+    # Sentences of passages not retrieved lately are still found, in the sentences collection.
+    fresh = make_assistant()  # a new store on the same index: nothing retrieved through it yet
+    exact = np.asarray([by_id[s.id] for s in sentences], dtype=np.float32)
+    assert np.array_equal(fresh.store.sentence_vectors(sentences), exact)
