@@ -134,7 +134,9 @@ class OnnxEmbedder:
     stays within half a point of fp32 (docs/benchmarks.md).
     """
 
-    def __init__(self, backend: str = "onnx-int8", threads: int = 0, cache_dir: Path = Path("~/.cache/assistant")) -> None:
+    def __init__(
+        self, backend: str = "onnx-int8", threads: int = 0, cache_dir: Path = Path("~/.cache/assistant")
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -152,7 +154,8 @@ class OnnxEmbedder:
         options.log_severity_level = 3
         # Idle threads sleep instead of spinning: the cores are shared with Chroma, the UI and other processes.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(onnx_file(backend, cache_dir)), options, providers=["CPUExecutionProvider"])
+        graph = str(onnx_file(backend, cache_dir))
+        self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:

@@ -61,7 +61,11 @@ class PassageFilterTable:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         staged = self.path.with_name(self.path.name + f".{os.getpid()}.tmp.npz")
         np.savez(
-            staged, ids=self.ids, doc_ids=self.doc_ids, sources=self.sources, dates=self.dates,
+            staged,
+            ids=self.ids,
+            doc_ids=self.doc_ids,
+            sources=self.sources,
+            dates=self.dates,
             generation=np.asarray(self.generation or ""),
         )
         os.replace(staged, self.path)  # readers see the old table or the new one, never half of one

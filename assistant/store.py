@@ -184,9 +184,9 @@ class Store:
         writers on different machines exclude each other too.
         """
         if self.settings.chroma_url:
-            with _ServerLock(self.meta, self.settings.lock_timeout, self.settings.lock_lease, self.location):
-                with self._saving_filters():
-                    yield
+            lock = _ServerLock(self.meta, self.settings.lock_timeout, self.settings.lock_lease, self.location)
+            with lock, self._saving_filters():
+                yield
             return
         from filelock import FileLock, Timeout
 

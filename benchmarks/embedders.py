@@ -1,6 +1,6 @@
 """Embedding backends compared: encode throughput (interleaved rounds, median) and SQuAD retrieval hit@1/hit@5.
 
-    python benchmarks/embedders.py [--sentences 600] [--rounds 2]
+python benchmarks/embedders.py [--sentences 600] [--rounds 2]
 """
 
 from __future__ import annotations

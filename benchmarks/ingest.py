@@ -55,7 +55,12 @@ def run(passages: int, workdir: Path) -> dict[str, Any]:
     # A corpus of its own (seeded apart from the query indexes' pool), so no vector cache can help.
     files = write_corpus(workdir / "corpus", articles, sentence_pool(POOL_SIZE, seed=2024), per_file=100)
     s = settings(index_dir=workdir / "index")
-    texts = [p.text for f in files for doc in load(f) for p in split_document(doc, s.passage_chars, s.passage_overlap_sentences)[1]]
+    texts = [
+        p.text
+        for f in files
+        for doc in load(f)
+        for p in split_document(doc, s.passage_chars, s.passage_overlap_sentences)[1]
+    ]
     bot = Assistant(settings=s)
     embedder = bot.embedder
     embedder.encode(texts[:16], batch_size=s.embed_batch_size)  # warm-up

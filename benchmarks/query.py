@@ -95,7 +95,11 @@ def measure(size: int, qs: list[str], k: int) -> list[dict[str, Any]]:
     ):
         chroma = latencies_ms(floor(bot, k, where_clause(filters)), qs)
         row(f"floor with Chroma where ({name})", chroma, base)
-        row(f"retrieve with filter ({name})", latencies_ms(lambda q, f=filters: bot.retrieve(q, k=k, filters=f), qs), base)
+        row(
+            f"retrieve with filter ({name})",
+            latencies_ms(lambda q, f=filters: bot.retrieve(q, k=k, filters=f), qs),
+            base,
+        )
     for r in rows:
         r["index"] = "cached vectors of generated text" + (f", built in {built['build_seconds']} s" if built else "")
     return rows
@@ -123,13 +127,21 @@ def measure_server(size: int, qs: list[str], k: int) -> list[dict[str, Any]]:
                 ("server floor: embed + raw Chroma query", base),
                 ("server retrieve", latencies_ms(lambda q: remote.retrieve(q, k=k), qs)),
                 ("server ask", latencies_ms(lambda q: remote.ask(q, k=k), qs)),
-                ("server retrieve with filter (one year)", latencies_ms(lambda q: remote.retrieve(q, k=k, filters=year), qs)),
+                (
+                    "server retrieve with filter (one year)",
+                    latencies_ms(lambda q: remote.retrieve(q, k=k, filters=year), qs),
+                ),
             ]
         finally:
             server.stop()
     return [
-        {"passages": passages, "what": what, **stats, "p50 / floor": round(stats["p50_ms"] / base["p50_ms"], 2),
-         "index": "Chroma server on 127.0.0.1 (copy of the embedded index)"}
+        {
+            "passages": passages,
+            "what": what,
+            **stats,
+            "p50 / floor": round(stats["p50_ms"] / base["p50_ms"], 2),
+            "index": "Chroma server on 127.0.0.1 (copy of the embedded index)",
+        }
         for what, stats in rows
     ]
 
@@ -138,7 +150,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--questions", type=int, default=60)
-    parser.add_argument("--server-size", type=int, default=10000, help="also measure this index via a Chroma server (0: skip)")
+    parser.add_argument(
+        "--server-size", type=int, default=10000, help="also measure this index via a Chroma server (0: skip)"
+    )
     parser.add_argument("-k", type=int, default=settings().top_k)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "query.json")
     args = parser.parse_args(argv)
@@ -154,7 +168,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.server_size:
         server_rows = measure_server(args.server_size, qs, args.k)
         rows.extend(server_rows)
-        table("Query latency through a Chroma server (ms)", [{k: v for k, v in r.items() if k not in {"index"}} for r in server_rows])
+        table(
+            "Query latency through a Chroma server (ms)",
+            [{k: v for k, v in r.items() if k not in {"index"}} for r in server_rows],
+        )
     payload = {"load": load_average(), "k": args.k, "questions": len(qs), "rows": rows, "peak_rss_mb": peak_rss_mb()}
     write_json(args.out, payload)
     return payload

@@ -43,16 +43,24 @@ def summary(ingest: dict[str, Any], query: dict[str, Any], startup: dict[str, An
     if best:
         ratio = best["p50_ms"] / floor
         rows.append(
-            {"target": f"{best['what']} p50 <= 1.5x floor at {largest}", "measured": f"{ratio:.2f}x "
-             f"({best['p50_ms']} vs {floor} ms)", "met": ratio <= 1.5}
+            {
+                "target": f"{best['what']} p50 <= 1.5x floor at {largest}",
+                "measured": f"{ratio:.2f}x ({best['p50_ms']} vs {floor} ms)",
+                "met": ratio <= 1.5,
+            }
         )
-    rows.append({"target": f"ask p50 <= 300 ms at {largest}", "measured": f"{ask['p50_ms']} ms", "met": ask["p50_ms"] <= 300})
+    rows.append(
+        {"target": f"ask p50 <= 300 ms at {largest}", "measured": f"{ask['p50_ms']} ms", "met": ask["p50_ms"] <= 300}
+    )
     for r in startup["rows"]:
         if r["passages"] == max(x["passages"] for x in startup["rows"]):
             limit = 10.0 if "chat" in r["what"] else None
             rows.append(
-                {"target": f"{r['what']} at {r['passages']}" + (f" < {limit:.0f} s" if limit else ""),
-                 "measured": f"{r['median_s']} s, {r['peak_rss_mb']} MB peak", "met": r["median_s"] < limit if limit else "-"}
+                {
+                    "target": f"{r['what']} at {r['passages']}" + (f" < {limit:.0f} s" if limit else ""),
+                    "measured": f"{r['median_s']} s, {r['peak_rss_mb']} MB peak",
+                    "met": r["median_s"] < limit if limit else "-",
+                }
             )
     return rows
 
@@ -71,8 +79,10 @@ def main() -> None:
     table(f"Summary against the targets (load {load_average()})", rows)
     minutes = (time.perf_counter() - start) / 60
     print(f"all benchmarks: {minutes:.1f} minutes")
-    write_json(RESULTS / "summary.json", {"minutes": round(minutes, 1), "load": load_average(), "targets": rows,
-                                          "embedders": embedders["rows"]})
+    write_json(
+        RESULTS / "summary.json",
+        {"minutes": round(minutes, 1), "load": load_average(), "targets": rows, "embedders": embedders["rows"]},
+    )
 
 
 if __name__ == "__main__":

@@ -78,9 +78,16 @@ def test_a_second_writer_waits_then_gets_a_clear_busy_error(chroma_server: Chrom
 def test_the_lock_of_a_killed_writer_expires_after_its_lease(chroma_server: ChromaServer, tmp_path: Path) -> None:
     env = {**os.environ, "ASSISTANT_CHROMA_URL": chroma_server.url, "ASSISTANT_LOCK_LEASE": "2"}
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from assistant import Assistant; s = Assistant().store\n"
-         "with s.write_lock():\n    print('held', flush=True); time.sleep(600)"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from assistant import Assistant; s = Assistant().store\n"
+            "with s.write_lock():\n    print('held', flush=True); time.sleep(600)",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"

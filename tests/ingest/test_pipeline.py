@@ -35,7 +35,9 @@ def test_a_batch_of_documents_is_committed_whole(make_assistant: Callable[..., A
         assert bot.document_text(sp.passage.doc_id)[sp.passage.start : sp.passage.end] == sp.passage.text
 
 
-def test_reingest_skips_unchanged_and_replaces_changed(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
+def test_reingest_skips_unchanged_and_replaces_changed(
+    make_assistant: Callable[..., Assistant], tmp_path: Path
+) -> None:
     articles = _articles(5)
     path = write(tmp_path / "news.jsonl", "\n".join(json.dumps(a) for a in articles))
     bot = make_assistant()
