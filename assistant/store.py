@@ -1,13 +1,25 @@
 """The only module that talks to chromadb: passages, sentences and documents, embedded or on a server.
 
-Three collections share a prefix: `<name>-passages` and `<name>-sentences` hold our own embeddings
+Four collections share a prefix: `<name>-passages` and `<name>-sentences` hold our own embeddings
 (never Chroma's default embedding function, which would download a model), `<name>-documents` holds
-each document's full text and metadata. A document record is written first as `pending` and marked
-`committed` last, so a crash mid-ingest leaves a marker that `recover()` cleans up on the next open.
+each document's full text and metadata, `<name>-meta` the server write lock and the index generation.
+A document record is written first as `pending` and marked `committed` last, so a crash mid-ingest
+leaves a marker that `recover()` cleans up on the next open.
+
+Everything the index is lives in Chroma: with `chroma_url` set (a Chroma server) every process on every
+machine sees the same passages, vectors and document texts. Local files are caches derived from Chroma
+(e.g. a lexical index), kept valid by comparing `generation()`, which changes with every write.
 """
 
 from __future__ import annotations
 
+import base64
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,11 +29,16 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from assistant.filter_table import PassageFilterTable, date_number
 from assistant.settings import Settings
 from assistant.types import Document, Filters, Passage, Sentence, stable_id
 
 PENDING, COMMITTED = "pending", "committed"
 _PAGE = 5000
+_LOCK_ID, _GENERATION_ID = "write-lock", "generation"
+# Sentence vectors kept from retrieved passages (float32, 1.5 KB each): enough for many questions' passages.
+_RECENT_SENTENCES = 20_000
+_RECORD_FIELDS = {"source", "status", "content_hash", "passages"}
 
 
 class ModelMismatchError(RuntimeError):
@@ -59,11 +76,6 @@ def _client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
 
 
-def _date_number(date: str) -> int | None:
-    digits = date.replace("-", "")[:8]
-    return int(digits) if len(digits) == 8 and digits.isdigit() else None
-
-
 def where_clause(filters: Filters | None) -> dict[str, Any] | None:
     """Chroma `where` for these filters (dates compare as YYYYMMDD numbers); None for no filter."""
     if not filters:
@@ -73,7 +85,7 @@ def where_clause(filters: Filters | None) -> dict[str, Any] | None:
         clauses.append({"source": {"$in": list(filters.sources)}})
     for op, date in (("$gte", filters.date_from), ("$lte", filters.date_to)):
         if date:
-            number = _date_number(date)
+            number = date_number(date)
             if number is None:
                 raise ValueError(f"not a date (YYYY-MM-DD): {date!r}")
             clauses.append({"date_num": {op: number}})
@@ -84,12 +96,21 @@ def _span_metadata(unit: Passage | Sentence) -> dict[str, Any]:
     return {"doc_id": unit.doc_id, "source": unit.source, "start": unit.start, "end": unit.end}
 
 
+def pack_vectors(vectors: np.ndarray) -> str:
+    """Vectors as base64 float16: a passage record carries its sentences' vectors (answers need them)."""
+    return base64.b64encode(np.asarray(vectors, dtype="<f2").tobytes()).decode("ascii")
+
+
+def unpack_vectors(packed: str, dimension: int) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(packed), dtype="<f2").astype(np.float32).reshape(-1, dimension)
+
+
 def _passage_metadata(p: Passage) -> dict[str, Any]:
     meta = _span_metadata(p)
     # Chroma metadata holds scalars only: the sentence spans travel as "start-end,start-end".
     meta["sentences"] = ",".join(f"{a}-{b}" for a, b in p.sentence_spans)
     date = str(p.metadata.get("date", ""))
-    if (number := _date_number(date)) is not None:
+    if (number := date_number(date)) is not None:
         meta["date"] = date
         meta["date_num"] = number
     return meta
@@ -112,12 +133,23 @@ class Store:
 
     def __init__(self, settings: Settings, model: str, dimension: int) -> None:
         self.settings = settings
+        self.dimension = dimension
+        self._recent_sentences: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()  # a chat server asks from several threads
         self._client = _client(settings)
         self.max_batch = int(self._client.get_max_batch_size())
         meta = {"hnsw:space": "cosine", "embedding_model": model, "dimension": dimension}
         self.passages = self._collection("passages", meta)
         self.sentences = self._collection("sentences", meta)
         self.documents = self._collection("documents", {"hnsw:space": "cosine"})
+        self.meta = self._collection("meta", {"hnsw:space": "cosine"})
+        self._filters = PassageFilterTable(self.local_cache_path("passage-filters.npz"))
+        # Changes this process made to the index, applied to the filter table when they commit.
+        self._added: list[tuple[str, dict[str, Any]]] = []
+        self._removed: list[str] = []
+        self._filters_changed = False
+        if not self.generation() and self.passages.count() == 0:
+            self._filters.reset([], "")  # a new index: the table starts empty and follows every write
         for col in (self.passages, self.sentences):
             found = (col.metadata or {}).get("embedding_model")
             if found != model:
@@ -130,6 +162,13 @@ class Store:
     def location(self) -> str:
         return self.settings.chroma_url or str(self.settings.index_dir)
 
+    def local_cache_path(self, name: str) -> Path:
+        """Where a local cache derived from this index lives: beside it, or for a server in the cache folder."""
+        if not self.settings.chroma_url:
+            return Path(self.settings.index_dir) / name
+        server = "".join(c if c.isalnum() else "_" for c in self.settings.chroma_url)
+        return self.settings.cache_dir.expanduser() / "servers" / f"{server}-{self.settings.collection}-{name}"
+
     def _collection(self, kind: str, metadata: dict[str, Any]) -> Any:
         return self._client.get_or_create_collection(
             f"{self.settings.collection}-{kind}", metadata=metadata, embedding_function=None
@@ -139,45 +178,87 @@ class Store:
 
     @contextmanager
     def write_lock(self, timeout: float | None = None) -> Iterator[None]:
-        """Serialize writers of one embedded index across processes; a second writer gets a clear error."""
+        """Serialize writers of one index across processes; a writer that waits `timeout` (default
+        `lock_timeout`) seconds gets a clear error.
+
+        An embedded index is locked by a file next to it; a server's by a record in `<name>-meta`, so
+        writers on different machines exclude each other too.
+        """
+        wait = self.settings.lock_timeout if timeout is None else timeout
         if self.settings.chroma_url:
-            yield
+            lock = _ServerLock(self.meta, wait, self.settings.lock_lease, self.location)
+            with lock, self._saving_filters():
+                yield
             return
         from filelock import FileLock, Timeout
 
         lock = FileLock(str(Path(self.settings.index_dir) / ".write.lock"))
         try:
-            lock.acquire(timeout=self.settings.lock_timeout if timeout is None else timeout)
+            lock.acquire(timeout=wait)
         except Timeout:
             raise IndexBusyError(
                 f"the index at {self.location} is in use by another process; try again when it has finished"
             ) from None
         try:
-            yield
+            with self._saving_filters():
+                yield
         finally:
             lock.release()
 
     def recover_if_idle(self) -> list[str]:
         """Clean up after a crashed writer, unless a live writer holds the index (its work is not debris)."""
-        if self.settings.chroma_url:
-            return []
         try:
             with self.write_lock(timeout=0):
                 return self.recover()
         except IndexBusyError:
             return []
 
-    def begin(self, doc: Document) -> None:
-        """Record the document as pending: its passages may be half-written until `commit`."""
-        self.documents.upsert(
-            ids=[doc.doc_id],
-            embeddings=[[1.0]],
-            documents=[doc.text],
-            metadatas=[self._doc_metadata(doc, PENDING, 0)],
-        )
+    @contextmanager
+    def _saving_filters(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            if self._filters_changed:
+                self._filters.save()
+                self._filters_changed = False
 
-    def commit(self, doc: Document, passages: int) -> None:
-        self.documents.update(ids=[doc.doc_id], metadatas=[self._doc_metadata(doc, COMMITTED, passages)])
+    def begin(self, docs: Sequence[Document]) -> None:
+        """Record the documents as pending: their passages may be half-written until `commit`."""
+        for i in range(0, len(docs), self.max_batch):
+            batch = docs[i : i + self.max_batch]
+            self.documents.upsert(
+                ids=[d.doc_id for d in batch],
+                embeddings=[[1.0]] * len(batch),
+                documents=[d.text for d in batch],
+                metadatas=[self._doc_metadata(d, PENDING, 0) for d in batch],
+            )
+
+    def commit(self, docs: Sequence[tuple[Document, int]]) -> None:
+        """Mark documents (with their passage counts) committed: from now on they are whole."""
+        for i in range(0, len(docs), self.max_batch):
+            batch = docs[i : i + self.max_batch]
+            self.documents.update(
+                ids=[d.doc_id for d, _ in batch], metadatas=[self._doc_metadata(d, COMMITTED, n) for d, n in batch]
+            )
+        self._bump_generation()
+
+    def generation(self) -> str:
+        """A token that changes whenever documents are committed or removed (by any process or machine)."""
+        got = self.meta.get(ids=[_GENERATION_ID], include=["metadatas"])
+        return str(got["metadatas"][0]["token"]) if got["ids"] else ""
+
+    def _bump_generation(self) -> None:
+        """Record a change; the filter table follows it when it was current, else it is rebuilt when next used."""
+        before, token = self.generation(), uuid.uuid4().hex
+        self.meta.upsert(ids=[_GENERATION_ID], embeddings=[[1.0]], metadatas=[{"token": token}])
+        if self._filters.generation is None:
+            self._filters.load()
+        if self._filters.generation == before:
+            self._filters.remove_documents(self._removed)
+            self._filters.append(self._added)
+            self._filters.generation = token
+            self._filters_changed = True
+        self._added, self._removed = [], []
 
     @staticmethod
     def _doc_metadata(doc: Document, status: str, passages: int) -> dict[str, Any]:
@@ -193,45 +274,64 @@ class Store:
         sentence_vectors: np.ndarray,
     ) -> None:
         self._add(self.sentences, sentences, sentence_vectors, [_span_metadata(s) for s in sentences])
-        self._add(self.passages, passages, passage_vectors, [_passage_metadata(p) for p in passages])
+        row = {(s.doc_id, s.start, s.end): i for i, s in enumerate(sentences)}
+        metas = [_passage_metadata(p) for p in passages]
+        for p, meta in zip(passages, metas):
+            rows = [row[(p.doc_id, a, b)] for a, b in p.sentence_spans]
+            meta["sentence_vectors"] = pack_vectors(sentence_vectors[rows])
+        self._add(self.passages, passages, passage_vectors, metas)
+        self._added.extend((p.id, m) for p, m in zip(passages, metas))
 
     def _add(self, col: Any, units: Sequence[Passage | Sentence], vectors: np.ndarray, metas: list[dict]) -> None:
+        # `add`, not `upsert` (a third faster here): a document's old units are always deleted before
+        # its new ones are added (`delete_units` on replace, `recover` after a crash), so no id exists yet.
         for i in range(0, len(units), self.max_batch):
             batch = units[i : i + self.max_batch]
-            col.upsert(
+            col.add(
                 ids=[u.id for u in batch],
                 embeddings=vectors[i : i + self.max_batch],
                 documents=[u.text for u in batch],
                 metadatas=metas[i : i + self.max_batch],
             )
 
-    def delete_units(self, doc_id: str) -> None:
-        """Remove a document's passages and sentences (its record stays until `forget`)."""
-        for col in (self.passages, self.sentences):
-            col.delete(where={"doc_id": doc_id})
+    def delete_units(self, doc_ids: Sequence[str]) -> None:
+        """Remove these documents' passages and sentences (their records stay until `forget`)."""
+        for i in range(0, len(doc_ids), _PAGE):
+            where = {"doc_id": {"$in": list(doc_ids[i : i + _PAGE])}}
+            for col in (self.passages, self.sentences):
+                col.delete(where=where)
+        self._removed.extend(doc_ids)
 
     def forget(self, doc_id: str) -> None:
-        self.delete_units(doc_id)
+        self.delete_units([doc_id])
         self.documents.delete(ids=[doc_id])
+        self._bump_generation()
 
     def recover(self) -> list[str]:
         """Remove what an interrupted ingest left behind; returns the affected document ids."""
         pending = self.documents.get(where={"status": PENDING}, include=[])["ids"]
-        for doc_id in pending:
-            self.forget(doc_id)
+        if pending:
+            self.delete_units(pending)
+            self.documents.delete(ids=pending)
+            self._bump_generation()
         return list(pending)
 
     # -- reads --------------------------------------------------------------------------------
 
     def document(self, doc_id: str) -> DocumentInfo | None:
-        got = self.documents.get(ids=[doc_id], include=["metadatas"])
-        if not got["ids"]:
-            return None
-        return self._info(doc_id, got["metadatas"][0])
+        return self.documents_by_id([doc_id]).get(doc_id)
+
+    def documents_by_id(self, doc_ids: Sequence[str]) -> dict[str, DocumentInfo]:
+        """The records of those of these documents that exist, by id (one round trip per page)."""
+        out: dict[str, DocumentInfo] = {}
+        for i in range(0, len(doc_ids), _PAGE):
+            got = self.documents.get(ids=list(doc_ids[i : i + _PAGE]), include=["metadatas"])
+            out.update((d, self._info(d, m)) for d, m in zip(got["ids"], got["metadatas"]))
+        return out
 
     @staticmethod
     def _info(doc_id: str, meta: dict[str, Any]) -> DocumentInfo:
-        extra = {k: v for k, v in meta.items() if k not in {"source", "status", "content_hash", "passages"}}
+        extra = {k: v for k, v in meta.items() if k not in _RECORD_FIELDS}
         return DocumentInfo(
             doc_id, str(meta["source"]), str(meta["status"]), str(meta["content_hash"]), int(meta["passages"]), extra
         )
@@ -256,17 +356,82 @@ class Store:
             offset += _PAGE
 
     def counts(self) -> dict[str, int]:
-        committed = self.documents.get(where={"status": COMMITTED}, include=[])["ids"]
-        return {"documents": len(committed), "passages": self.passages.count()}
+        # Count, then subtract the few pending records: listing every committed id costs seconds at 100k.
+        pending = self.documents.get(where={"status": PENDING}, include=[])["ids"]
+        return {"documents": self.documents.count() - len(pending), "passages": self.passages.count()}
 
     def query_passages(
         self, vector: np.ndarray, k: int, filters: Filters | None = None
     ) -> list[tuple[Passage, float]]:
+        """The `k` passages nearest to `vector` among those the filters allow, best first.
+
+        Chroma's filtered search goes through its metadata store and is many times slower than an
+        unfiltered one, so filters are decided by the local filter table instead: when they allow few
+        passages, those are scored exactly with numpy; otherwise an unfiltered search (ids only, which
+        is cheap) fetches enough extra neighbours to keep `k`. Only when too few survive does Chroma's
+        own filtered search run.
+        """
+        if not filters:
+            hits = self._query(self.passages, vector, k, None)
+            return [(passage_from(t, m), s) for t, m, s in hits]
+        table = self.filter_table()
+        mask = table.allowed(filters)
+        allowed = int(mask.sum())
+        if allowed == 0:
+            return []
+        if allowed <= self.settings.filter_exact_passages:
+            return self._exact(vector, k, table.ids[mask].tolist())
+        wanted = int(3 * k * len(table) / allowed) + k
+        if wanted <= self.settings.filter_overfetch_limit:
+            got = self.passages.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                n_results=min(wanted, len(table)),
+                include=["distances"],
+            )
+            ids, distances = got["ids"][0], got["distances"][0]
+            rows = table.rows_of(ids)
+            kept = [(pid, 1.0 - float(d)) for pid, d, r in zip(ids, distances, rows) if r >= 0 and mask[r]][:k]
+            if len(kept) == min(k, allowed):
+                return self._fetch(kept)
         hits = self._query(self.passages, vector, k, where_clause(filters))
         return [(passage_from(t, m), s) for t, m, s in hits]
 
+    def filter_table(self) -> PassageFilterTable:
+        """The filter table, current with the index: read from disk, or rebuilt from Chroma when stale."""
+        token = self.generation()
+        table = self._filters
+        if table.generation != token and (not table.load() or table.generation != token):
+            table.reset(self._passage_metadata_rows(), token)
+            table.save()
+        return table
+
+    def _passage_metadata_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        offset = 0
+        while True:
+            got = self.passages.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            yield from zip(got["ids"], got["metadatas"])
+            if len(got["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def _exact(self, vector: np.ndarray, k: int, ids: list[str]) -> list[tuple[Passage, float]]:
+        """Exact cosine top-k over these passages (stored vectors are unit length)."""
+        got = self.passages.get(ids=ids, include=["embeddings"])
+        if not got["ids"]:
+            return []
+        scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+        top = np.argsort(-scores, kind="stable")[:k]
+        return self._fetch([(got["ids"][i], float(scores[i])) for i in top])
+
+    def _fetch(self, scored: list[tuple[str, float]]) -> list[tuple[Passage, float]]:
+        """These passages' texts and metadata, in the given order."""
+        rows = self.passages.get(ids=[pid for pid, _ in scored], include=["documents", "metadatas"])
+        self._remember_sentence_vectors(rows["documents"], rows["metadatas"])
+        by_id = dict(zip(rows["ids"], zip(rows["documents"], rows["metadatas"])))
+        return [(passage_from(*by_id[pid]), score) for pid, score in scored if pid in by_id]
+
     def _query(self, col: Any, vector: np.ndarray, k: int, where: dict | None) -> list[tuple[str, dict, float]]:
-        k = min(k, col.count())
+        # No `count()` first: Chroma caps n_results itself, and counting costs more than the query at 100k.
         if k <= 0:
             return []
         got = col.query(
@@ -275,21 +440,53 @@ class Store:
             where=where or None,
             include=["documents", "metadatas", "distances"],
         )
+        self._remember_sentence_vectors(got["documents"][0], got["metadatas"][0])
         # Chroma's cosine distance is 1 - cosine similarity.
         return [
             (t, m, 1.0 - float(d))
             for t, m, d in zip(got["documents"][0], got["metadatas"][0], got["distances"][0])
         ]
 
+    def _remember_sentence_vectors(self, texts: Sequence[str], metas: Sequence[dict[str, Any]]) -> None:
+        """Keep the sentence vectors that came with retrieved passages, for `sentence_vectors`."""
+        for text, meta in zip(texts, metas):
+            packed = meta.get("sentence_vectors")
+            if not packed:
+                continue
+            sentences = passage_from(text, meta).sentences()
+            with self._recent_lock:
+                for sentence, vector in zip(sentences, unpack_vectors(str(packed), self.dimension)):
+                    # Keyed by id (which covers the text): a re-ingested document never gets old vectors.
+                    self._recent_sentences[sentence.id] = vector
+                    self._recent_sentences.move_to_end(sentence.id)
+                while len(self._recent_sentences) > _RECENT_SENTENCES:
+                    self._recent_sentences.popitem(last=False)
+
     def sentence_vectors(self, sentences: Sequence[Sentence]) -> np.ndarray:
-        """The stored embeddings of these sentences, in the same order (fetched by id: no filter scan)."""
-        ids = [s.id for s in sentences]
-        got = self.sentences.get(ids=ids, include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"]))
-        missing = [i for i in ids if i not in by_id]
+        """The stored embeddings of these sentences, in the same order.
+
+        Those of recently retrieved passages came with them (float16 in the passage record); others are
+        fetched by id from the sentences collection, which makes Chroma load that collection's vectors
+        (about 8 KB per sentence of memory, seconds at 100k passages): avoided on the usual path.
+        """
+        out = np.zeros((len(sentences), self.dimension), dtype=np.float32)
+        missing: list[int] = []
+        for i, s in enumerate(sentences):
+            with self._recent_lock:
+                vector = self._recent_sentences.get(s.id)
+            if vector is None:
+                missing.append(i)
+            else:
+                out[i] = vector
         if missing:
-            raise KeyError(f"{len(missing)} sentence embeddings missing from the index (re-ingest to repair)")
-        return np.asarray([by_id[i] for i in ids], dtype=np.float32)
+            ids = [sentences[i].id for i in missing]
+            got = self.sentences.get(ids=ids, include=["embeddings"])
+            by_id = dict(zip(got["ids"], got["embeddings"]))
+            lost = [i for i in ids if i not in by_id]
+            if lost:
+                raise KeyError(f"{len(lost)} sentence embeddings missing from the index (re-ingest to repair)")
+            out[missing] = np.asarray([by_id[i] for i in ids], dtype=np.float32)
+        return out
 
     def iter_passages(self) -> Iterator[tuple[str, Passage]]:
         """Every stored passage with its id, page by page."""
@@ -358,6 +555,61 @@ class Store:
         ]
 
 
+class _ServerLock:
+    """A write lock held as a record in a Chroma server, with a lease a heartbeat renews.
+
+    Chroma's `add` keeps the first record of an id and ignores later ones, so of several writers adding
+    the lock record at once exactly one finds its own token in it. A holder that dies stops renewing:
+    after `lease` seconds another writer may delete the record (only if it still holds the dead
+    holder's token) and take it. Leases compare wall clocks, so writers' clocks must roughly agree.
+    """
+
+    def __init__(self, col: Any, timeout: float, lease: float, location: str) -> None:
+        self.col, self.timeout, self.lease, self.location = col, timeout, lease, location
+        self.token = uuid.uuid4().hex
+        self._stop = threading.Event()
+        self._heartbeat = threading.Thread(target=self._renew, daemon=True)
+
+    def _meta(self) -> dict[str, Any]:
+        holder = f"{socket.gethostname()}:{os.getpid()}"
+        return {"owner": self.token, "holder": holder, "expires": time.time() + self.lease}
+
+    def _current(self) -> dict[str, Any] | None:
+        got = self.col.get(ids=[_LOCK_ID], include=["metadatas"])
+        return got["metadatas"][0] if got["ids"] else None
+
+    def __enter__(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            self.col.add(ids=[_LOCK_ID], embeddings=[[1.0]], metadatas=[self._meta()])
+            held = self._current()
+            if held is not None and held.get("owner") == self.token:
+                self._heartbeat.start()
+                return
+            if held is not None and float(held.get("expires", 0)) < time.time():
+                # The holder stopped renewing (it died): remove its record, unless someone already did.
+                self.col.delete(ids=[_LOCK_ID], where={"owner": held["owner"]})
+                continue
+            if time.monotonic() >= deadline:
+                who = held.get("holder", "another process") if held else "another process"
+                raise IndexBusyError(
+                    f"the index at {self.location} is in use by {who}; try again when it has finished"
+                )
+            time.sleep(0.2)
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.lease / 3):
+            held = self._current()
+            if held is None or held.get("owner") != self.token:
+                return
+            self.col.update(ids=[_LOCK_ID], metadatas=[self._meta()])
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._heartbeat.join()
+        self.col.delete(ids=[_LOCK_ID], where={"owner": self.token})
+
+
 def langchain_vectorstore(store: Store, embeddings: Any, rebuild: bool = False) -> Any:
     """A langchain-chroma `Chroma` over this store's passages in collection `<name>-langchain`, embedded by
     `embeddings` the plain LangChain way (each passage's text embedded as a whole).
@@ -392,7 +644,3 @@ def _add_langchain(vectorstore: Any, batch: list[tuple[str, Passage]]) -> None:
             [p.text for _, p in batch], metadatas=[_passage_metadata(p) for _, p in batch], ids=[i for i, _ in batch]
         )
 
-
-def date_number(date: str) -> int | None:
-    """An ISO date as the number YYYYMMDD (how dates are compared), or None if it is not one."""
-    return _date_number(date)

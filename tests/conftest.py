@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -79,3 +85,63 @@ def llm_bot(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     bot = Assistant(index_dir=folder / "index", backend="llamacpp")
     assert bot.ingest([folder / "articles"], progress=False).ok
     return bot
+
+class ChromaServer:
+    """A real `chroma run` on 127.0.0.1 on a free port, persisting to `path`; start, stop, restart."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        chroma = Path(sys.executable).parent / "chroma"
+        command = [str(chroma) if chroma.exists() else "chroma"]
+        command += ["run", "--path", str(self.path), "--port", str(self.port), "--host", "127.0.0.1"]
+        env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+        self.log = (self.path.parent / f"chroma-{self.port}.log").open("ab")
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chroma run exited with {self.process.returncode}; see {self.log.name}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"chroma run did not answer on {self.url} within {timeout} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        self.log.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    """A Chroma server of this test's own, stopped afterwards."""
+    server = ChromaServer(tmp_path / "chroma-data")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

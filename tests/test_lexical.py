@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant import Assistant
-from assistant.app import lexical_folder
 from assistant.lexical import LexicalIndex
 from tests.conftest import write
 
@@ -50,7 +49,7 @@ def test_changed_file_replaces_its_bm25_rows(make_assistant: Callable[..., Assis
 def test_persisted_index_is_loaded_not_rebuilt(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
     bot = make_assistant()
     bot.ingest([write(tmp_path / "z.txt", ZEBRA)], progress=False)
-    folder = lexical_folder(bot.settings)
+    folder = bot.store.local_cache_path(f"lexical/{bot.settings.collection}")
     generation = json.loads((folder / "manifest.json").read_text())["generation"]
     again = make_assistant()
     assert json.loads((folder / "manifest.json").read_text())["generation"] == generation
@@ -62,7 +61,7 @@ def test_stale_or_missing_index_rebuilds_from_the_store(
 ) -> None:
     bot = make_assistant()
     bot.ingest([write(tmp_path / "z.txt", ZEBRA), write(tmp_path / "h.txt", HERON)], progress=False)
-    folder = lexical_folder(bot.settings)
+    folder = bot.store.local_cache_path(f"lexical/{bot.settings.collection}")
     # Another client of the store removes a document without touching this lexical index.
     doc = bot.find(str(tmp_path / "h.txt"))[0]
     bot.store.forget(doc.doc_id)

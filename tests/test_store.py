@@ -1,13 +1,120 @@
+"""The store: filtered search strategies, crash recovery, the recorded model, the write lock."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from assistant import Assistant, Filters
+from assistant import Assistant
 from assistant.ingest.splitter import split_document
 from assistant.settings import Settings
 from assistant.store import ModelMismatchError, Store, where_clause
-from assistant.types import Document
+from assistant.types import Document, Filters
+from tests.conftest import write
+
+TOPICS = ["ferry", "election", "harvest", "museum"]
+
+
+@pytest.fixture
+def news(tmp_path: Path) -> Path:
+    lines = []
+    for i in range(24):
+        topic = TOPICS[i % 4]
+        text = f"Article {i} is about the {topic}. " + f"The {topic} story number {i} continues with details. " * 8
+        lines.append(json.dumps({"text": text, "date": f"20{10 + i % 12}-06-15"}))
+    return write(tmp_path / "news.jsonl", "\n".join(lines))
+
+
+# (exact limit, over-fetch limit): which strategy answers, from exact numpy scoring to Chroma's `where`.
+STRATEGIES = {"exact": (10_000, 300), "overfetch": (0, 10_000), "chroma-where": (0, 0)}
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(date_from="2014-01-01", date_to="2016-12-31"), Filters(date_from="2011-01-01"), Filters(sources=("x",))],
+    ids=["date-range", "from-date", "sources"],
+)
+def test_filtered_search_strategies_agree(
+    strategy: str, filters: Filters, news: Path, make_assistant: Callable[..., Assistant]
+) -> None:
+    exact_limit, overfetch_limit = STRATEGIES[strategy]
+    bot = make_assistant(filter_exact_passages=exact_limit, filter_overfetch_limit=overfetch_limit)
+    bot.ingest([news], progress=False)
+    if filters.sources:
+        filters = Filters(sources=(f"{news}#3", f"{news}#8"))
+    reference = make_assistant("reference", filter_exact_passages=10_000)
+    reference.ingest([news], progress=False)
+    vector = bot.embed_question("news about the harvest")
+    everything = reference.store.query_passages(vector, 1000)
+    allowed = [(p, s) for p, s in everything if _allows(filters, p.source, p.metadata.get("date", ""))]
+    got = bot.store.query_passages(vector, 5, filters)
+    assert got and all(_allows(filters, p.source, p.metadata.get("date", "")) for p, _ in got)
+    assert [p.id for p, _ in got] == [p.id for p, _ in allowed[:5]]
+    assert [s for _, s in got] == pytest.approx([s for _, s in allowed[:5]], abs=1e-4)
+
+
+def _allows(filters: Filters, source: str, date: str) -> bool:
+    return (
+        (not filters.sources or source in filters.sources)
+        and (not filters.date_from or date >= filters.date_from)
+        and (not filters.date_to or date <= filters.date_to)
+    )
+
+
+def test_a_filter_matching_nothing_returns_nothing(news: Path, make_assistant: Callable[..., Assistant]) -> None:
+    bot = make_assistant()
+    bot.ingest([news], progress=False)
+    assert bot.retrieve("harvest", filters=Filters(date_from="2030-01-01")) == []
+    assert bot.retrieve("harvest", filters=Filters(sources=("no-such-file.txt",))) == []
+
+
+def test_the_filter_table_follows_writes_from_another_process(
+    news: Path, make_assistant: Callable[..., Assistant], tmp_path: Path
+) -> None:
+    reader = make_assistant(filter_exact_passages=10_000)
+    reader.ingest([news], progress=False)
+    year = Filters(date_from="2030-01-01")
+    assert reader.retrieve("ferry", filters=year) == []
+    table = reader.settings.index_dir / "passage-filters.npz"
+    assert table.exists() and len(reader.store.filter_table()) == reader.stats()["passages"]
+
+    # Another writer on the same index (a second Assistant, as another process would be).
+    writer = make_assistant(filter_exact_passages=10_000)
+    late = write(tmp_path / "late.jsonl", json.dumps({"text": "The ferry returns in spring.", "date": "2030-03-01"}))
+    writer.ingest([late], progress=False)
+    hits = reader.retrieve("ferry", filters=year)
+    assert [sp.passage.text for sp in hits] == ["The ferry returns in spring."]
+
+    # A stale or missing table is rebuilt from Chroma.
+    table.unlink()
+    writer.delete(f"{late}#1")
+    assert reader.retrieve("ferry", filters=year) == []
+    assert len(reader.store.filter_table()) == reader.stats()["passages"]
+
+
+def test_answers_use_the_sentence_vectors_that_came_with_their_passages(
+    news: Path, make_assistant: Callable[..., Assistant]
+) -> None:
+    bot = make_assistant()
+    bot.ingest([news], progress=False)
+    passages = bot.retrieve("news about the harvest", k=3)
+    sentences = [s for sp in passages for s in sp.passage.sentences()]
+    carried = bot.store.sentence_vectors(sentences)
+    stored = bot.store.sentences.get(ids=[s.id for s in sentences], include=["embeddings"])
+    by_id = dict(zip(stored["ids"], stored["embeddings"]))
+    # float16 in the passage record: the same vectors to about 3 decimals.
+    assert np.allclose(carried, [by_id[s.id] for s in sentences], atol=2e-3)
+    # Sentences of passages not retrieved lately are still found, in the sentences collection.
+    fresh = make_assistant()  # a new store on the same index: nothing retrieved through it yet
+    exact = np.asarray([by_id[s.id] for s in sentences], dtype=np.float32)
+    assert np.array_equal(fresh.store.sentence_vectors(sentences), exact)
+
+
 
 
 def test_an_interrupted_ingest_is_cleaned_up_on_the_next_write(tmp_path: Path) -> None:
@@ -16,7 +123,7 @@ def test_an_interrupted_ingest_is_cleaned_up_on_the_next_write(tmp_path: Path) -
     sentences, passages = split_document(doc)
     vectors = bot.embedder.encode([s.text for s in sentences])
     # What a process killed between writing passages and its commit marker leaves behind:
-    bot.store.begin(doc)
+    bot.store.begin([doc])
     bot.store.add(passages, vectors[: len(passages)], sentences, vectors)
     assert bot.store.document("half").status == "pending"
     assert bot.stats()["documents"] == 0

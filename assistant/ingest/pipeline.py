@@ -63,11 +63,13 @@ class Ingestor:
                 if isinstance(item, LoadFailure):
                     report.failed.append((item.source, item.reason))
                     continue
+                docs: list[Document] = []
                 for loaded in load(item, int(self.settings.max_file_mb * 2**20)):
                     if isinstance(loaded, LoadFailure):
                         report.failed.append((loaded.source, loaded.reason))
-                    elif (split := self._split_if_changed(loaded, report)) is not None:
-                        pending.append(split)
+                    else:
+                        docs.append(loaded)
+                pending.extend(self._split_changed(docs, report))
                 if sum(len(s.sentences) for s in pending) >= self.flush_sentences:
                     self._write(pending, report)
                     pending = []
@@ -78,33 +80,42 @@ class Ingestor:
                 self.lexical.save(self.store.fingerprint())
         return report
 
-    def _split_if_changed(self, doc: Document, report: IngestReport) -> _Split | None:
-        existing = self.store.document(doc.doc_id)
-        if existing is not None and existing.status == COMMITTED and existing.content_hash == doc.content_hash:
-            report.unchanged.append(doc.source)
-            return None
-        sentences, passages = split_document(
-            doc, self.settings.passage_chars, self.settings.passage_overlap_sentences
-        )
-        return _Split(doc, existing is not None, sentences, passages)
+    def _split_changed(self, docs: list[Document], report: IngestReport) -> list[_Split]:
+        """Split the documents that are new or changed; one index lookup for all of a file's documents."""
+        existing = self.store.documents_by_id([d.doc_id for d in docs])
+        out: list[_Split] = []
+        for doc in docs:
+            known = existing.get(doc.doc_id)
+            if known is not None and known.status == COMMITTED and known.content_hash == doc.content_hash:
+                report.unchanged.append(doc.source)
+                continue
+            sentences, passages = split_document(
+                doc, self.settings.passage_chars, self.settings.passage_overlap_sentences
+            )
+            out.append(_Split(doc, known is not None, sentences, passages))
+        return out
 
     def _write(self, splits: list[_Split], report: IngestReport) -> None:
+        """Embed and store a batch of documents with a few large Chroma writes (pending first, committed last)."""
         if not splits:
             return
-        texts = [s.text for split in splits for s in split.sentences]
-        vectors = self.embedder.encode(texts, batch_size=self.settings.embed_batch_size)
+        sentences = [s for split in splits for s in split.sentences]
+        vectors = self.embedder.encode([s.text for s in sentences], batch_size=self.settings.embed_batch_size)
+        passages: list[Passage] = []
+        pooled: list[np.ndarray] = []
         offset = 0
         for split in splits:
             mine = vectors[offset : offset + len(split.sentences)]
             offset += len(split.sentences)
-            self.store.begin(split.doc)
-            if split.replaces:
-                self.store.delete_units(split.doc.doc_id)
-            self.store.add(split.passages, passage_vectors(split.sentences, mine, split.passages), split.sentences, mine)
-            self.store.commit(split.doc, len(split.passages))
-            if self.lexical is not None:
-                if split.replaces:
-                    self.lexical.remove([split.doc.doc_id])
-                self.lexical.add((p.id, p) for p in split.passages)
+            passages.extend(split.passages)
+            pooled.append(passage_vectors(split.sentences, mine, split.passages))
+        self.store.begin([split.doc for split in splits])
+        self.store.delete_units([split.doc.doc_id for split in splits if split.replaces])
+        self.store.add(passages, np.concatenate(pooled), sentences, vectors)
+        self.store.commit([(split.doc, len(split.passages)) for split in splits])
+        if self.lexical is not None:
+            self.lexical.remove([split.doc.doc_id for split in splits if split.replaces])
+            self.lexical.add((p.id, p) for p in passages)
+        for split in splits:
             report.added.append(split.doc.source)
             report.passages += len(split.passages)

@@ -1,0 +1,116 @@
+"""Which passages a filter allows, answered locally: a numpy table of every passage's source and date.
+
+Chroma evaluates a `where` filter through its metadata store, which costs tens of milliseconds even
+when the vector search itself takes one; this table answers "may passage X be used?" in microseconds.
+It is a cache of Chroma's passage metadata, saved next to the index (or in the cache folder for a
+server), tagged with the index generation it reflects, and rebuilt from Chroma when that changed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from assistant.types import Filters
+
+_NO_DATE = -1
+
+
+def date_number(date: str | None) -> int | None:
+    """YYYY-MM-DD (or YYYYMMDD) as the number YYYYMMDD; None when it is not a date."""
+    digits = (date or "").replace("-", "")[:8]
+    return int(digits) if len(digits) == 8 and digits.isdigit() else None
+
+
+class PassageFilterTable:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.generation: str | None = None
+        self._clear()
+
+    def _clear(self) -> None:
+        self.ids = np.zeros(0, dtype=object)
+        self.doc_ids = np.zeros(0, dtype=object)
+        self.sources = np.zeros(0, dtype=object)
+        self.dates = np.zeros(0, dtype=np.int64)
+        self._row: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # -- keeping it current -------------------------------------------------------------------
+
+    def load(self) -> bool:
+        """Read the saved table; False when there is none (or it cannot be read)."""
+        try:
+            with np.load(self.path, allow_pickle=True) as saved:
+                self.ids, self.doc_ids = saved["ids"], saved["doc_ids"]
+                self.sources, self.dates = saved["sources"], saved["dates"]
+                self.generation = str(saved["generation"])
+        except (OSError, KeyError, ValueError):
+            self._clear()
+            self.generation = None
+            return False
+        self._row = None
+        return True
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        staged = self.path.with_name(self.path.name + f".{os.getpid()}.tmp.npz")
+        np.savez(
+            staged,
+            ids=self.ids,
+            doc_ids=self.doc_ids,
+            sources=self.sources,
+            dates=self.dates,
+            generation=np.asarray(self.generation or ""),
+        )
+        os.replace(staged, self.path)  # readers see the old table or the new one, never half of one
+
+    def reset(self, rows: Iterable[tuple[str, dict]], generation: str) -> None:
+        """Replace the contents with (passage id, passage metadata) rows."""
+        self._clear()
+        self.append(list(rows))
+        self.generation = generation
+
+    def append(self, rows: Sequence[tuple[str, dict]]) -> None:
+        if not rows:
+            return
+        self.ids = np.concatenate([self.ids, np.asarray([r[0] for r in rows], dtype=object)])
+        self.doc_ids = np.concatenate([self.doc_ids, np.asarray([str(r[1]["doc_id"]) for r in rows], dtype=object)])
+        self.sources = np.concatenate([self.sources, np.asarray([str(r[1]["source"]) for r in rows], dtype=object)])
+        dates = [int(r[1].get("date_num", _NO_DATE)) for r in rows]
+        self.dates = np.concatenate([self.dates, np.asarray(dates, dtype=np.int64)])
+        self._row = None
+
+    def remove_documents(self, doc_ids: Sequence[str]) -> None:
+        if not doc_ids or not len(self):
+            return
+        keep = ~np.isin(self.doc_ids, np.asarray(list(doc_ids), dtype=object))
+        self.ids, self.doc_ids = self.ids[keep], self.doc_ids[keep]
+        self.sources, self.dates = self.sources[keep], self.dates[keep]
+        self._row = None
+
+    # -- answering ----------------------------------------------------------------------------
+
+    def allowed(self, filters: Filters) -> np.ndarray:
+        """A boolean mask over the rows: which passages the filters allow (same rules as Chroma's `where`)."""
+        mask = np.ones(len(self), dtype=bool)
+        if filters.sources:
+            mask &= np.isin(self.sources, np.asarray(list(filters.sources), dtype=object))
+        for bound, keep in ((filters.date_from, np.greater_equal), (filters.date_to, np.less_equal)):
+            if bound:
+                number = date_number(bound)
+                if number is None:
+                    raise ValueError(f"not a date (YYYY-MM-DD): {bound!r}")
+                mask &= (self.dates != _NO_DATE) & keep(self.dates, number)
+        return mask
+
+    def rows_of(self, passage_ids: Sequence[str]) -> np.ndarray:
+        """Row numbers of these passages (-1 for one the table does not know)."""
+        if self._row is None:
+            self._row = {pid: i for i, pid in enumerate(self.ids.tolist())}
+        return np.asarray([self._row.get(pid, -1) for pid in passage_ids], dtype=np.int64)

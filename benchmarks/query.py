@@ -1,0 +1,181 @@
+"""Query latency at 1k/10k/100k passages: retrieval (every mode the settings offer), filtered retrieval and the
+full `ask`, beside the floor (question embedding + one raw Chroma query) measured in the same run.
+
+    python benchmarks/query.py [--sizes 1000 10000 100000] [--questions 60]
+
+The indexes are built from cached embeddings of generated text (benchmarks/indexes.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import CACHE, ROOT, latencies_ms, load_average, peak_rss_mb, settings, table, write_json
+
+from assistant.app import Assistant
+from assistant.settings import Settings
+from assistant.store import where_clause
+from assistant.types import Filters
+from benchmarks.corpus import PLACES, TOPICS
+from benchmarks.indexes import cached_index
+
+# Retrieval modes to try when the settings have a `retrieval` field (hybrid retrieval); unknown ones are skipped.
+MODES = ("dense", "bm25", "lexical", "hybrid")
+FORMS = [
+    "What did {org} say about {obj}?",
+    "Why did {org} act on {obj} in {place}?",
+    "What happened after {org} {action} {obj}?",
+    "How many people signed the petition about {obj} in {place}?",
+]
+
+
+def questions(count: int, seed: int = 5) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        orgs, actions, objects, _ = TOPICS[rng.choice(sorted(TOPICS))]
+        out.append(
+            rng.choice(FORMS).format(
+                org=rng.choice(orgs), action=rng.choice(actions), obj=rng.choice(objects), place=rng.choice(PLACES)
+            )
+        )
+    return out
+
+
+def floor(bot: Assistant, k: int, where: dict[str, Any] | None = None):  # noqa: ANN201
+    """Question embedding plus one raw Chroma query: what any retrieval must at least spend."""
+
+    def run(question: str) -> object:
+        vector = bot.embedder.encode([question])[0]
+        return bot.store.passages.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=k,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+
+    return run
+
+
+def modes() -> list[str]:
+    return list(MODES) if "retrieval" in {f.name for f in fields(Settings)} else ["dense"]
+
+
+def measure(size: int, qs: list[str], k: int) -> list[dict[str, Any]]:
+    bot, built = cached_index(size)
+    passages = bot.stats()["passages"]
+    rows: list[dict[str, Any]] = []
+
+    def row(what: str, stats: dict[str, float], base: dict[str, float] | None) -> None:
+        ratio = round(stats["p50_ms"] / base["p50_ms"], 2) if base else None
+        rows.append({"passages": passages, "what": what, **stats, "p50 / floor": ratio})
+
+    base = latencies_ms(floor(bot, k), qs)
+    row("floor: embed + raw Chroma query", base, None)
+    for mode in modes():
+        try:
+            variant = Assistant(settings=settings(index_dir=bot.settings.index_dir, retrieval=mode))
+            variant.retrieve(qs[0], k=k)
+        except (ValueError, TypeError) as e:
+            print(f"retrieval mode {mode!r} not available: {e}")
+            continue
+        row(f"retrieve ({mode})", latencies_ms(lambda q, v=variant: v.retrieve(q, k=k), qs), base)
+    row(f"ask ({getattr(bot.settings, 'retrieval', 'dense')})", latencies_ms(lambda q: bot.ask(q, k=k), qs), base)
+
+    # Filters: one year of dates (about a tenth of the articles), and five named articles.
+    some_sources = tuple(d.source for d in bot.documents()[:5])
+    for name, filters in (
+        ("one year", Filters(date_from="2019-01-01", date_to="2019-12-31")),
+        ("5 sources", Filters(sources=some_sources)),
+    ):
+        chroma = latencies_ms(floor(bot, k, where_clause(filters)), qs)
+        row(f"floor with Chroma where ({name})", chroma, base)
+        row(
+            f"retrieve with filter ({name})",
+            latencies_ms(lambda q, f=filters: bot.retrieve(q, k=k, filters=f), qs),
+            base,
+        )
+    for r in rows:
+        r["index"] = "cached vectors of generated text" + (f", built in {built['build_seconds']} s" if built else "")
+    return rows
+
+
+def measure_server(size: int, qs: list[str], k: int) -> list[dict[str, Any]]:
+    """The same index served by `chroma run` on 127.0.0.1 (a copy of the embedded folder: same format)."""
+    import shutil
+    import tempfile
+
+    from tests.conftest import ChromaServer
+
+    bot, _ = cached_index(size)
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        data = Path(tmp) / "chroma-data"
+        shutil.copytree(bot.settings.index_dir, data)
+        server = ChromaServer(data)
+        server.start()
+        try:
+            remote = Assistant(settings=settings(chroma_url=server.url, cache_dir=Path(tmp) / "cache"))
+            passages = remote.stats()["passages"]
+            base = latencies_ms(floor(remote, k), qs)
+            year = Filters(date_from="2019-01-01", date_to="2019-12-31")
+            rows = [
+                ("server floor: embed + raw Chroma query", base),
+                ("server retrieve", latencies_ms(lambda q: remote.retrieve(q, k=k), qs)),
+                ("server ask", latencies_ms(lambda q: remote.ask(q, k=k), qs)),
+                (
+                    "server retrieve with filter (one year)",
+                    latencies_ms(lambda q: remote.retrieve(q, k=k, filters=year), qs),
+                ),
+            ]
+        finally:
+            server.stop()
+    return [
+        {
+            "passages": passages,
+            "what": what,
+            **stats,
+            "p50 / floor": round(stats["p50_ms"] / base["p50_ms"], 2),
+            "index": "Chroma server on 127.0.0.1 (copy of the embedded index)",
+        }
+        for what, stats in rows
+    ]
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--questions", type=int, default=60)
+    parser.add_argument(
+        "--server-size", type=int, default=10000, help="also measure this index via a Chroma server (0: skip)"
+    )
+    parser.add_argument("-k", type=int, default=settings().top_k)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "query.json")
+    args = parser.parse_args(argv)
+    qs = questions(args.questions)
+    rows: list[dict[str, Any]] = []
+    for size in args.sizes:
+        size_rows = measure(size, qs, args.k)
+        rows.extend(size_rows)
+        table(
+            f"Query latency, {size_rows[0]['passages']} passages, k={args.k} (ms; load {load_average()})",
+            [{k: v for k, v in r.items() if k not in {"passages", "index"}} for r in size_rows],
+        )
+    if args.server_size:
+        server_rows = measure_server(args.server_size, qs, args.k)
+        rows.extend(server_rows)
+        table(
+            "Query latency through a Chroma server (ms)",
+            [{k: v for k, v in r.items() if k not in {"index"}} for r in server_rows],
+        )
+    payload = {"load": load_average(), "k": args.k, "questions": len(qs), "rows": rows, "peak_rss_mb": peak_rss_mb()}
+    write_json(args.out, payload)
+    return payload
+
+
+if __name__ == "__main__":
+    main()
