@@ -158,7 +158,10 @@ def test_sentence_vectors_come_back_in_order(sample_bot: Assistant) -> None:
     sentences = passage.sentences()
     stored = sample_bot.store.sentence_vectors(list(reversed(sentences)))
     fresh = sample_bot.embedder.encode([s.text for s in reversed(sentences)])
-    assert np.allclose(stored, fresh, atol=1e-4)
+    # Row by row the same sentence (int8 encoding moves a vector slightly with its batch).
+    similarity = stored @ fresh.T
+    assert all(similarity[i, i] > 0.98 for i in range(len(sentences)))
+    assert all(similarity[i, i] == similarity[i].max() for i in range(len(sentences)))
 
 
 def test_a_second_writer_gets_a_clear_index_in_use_error(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ def test_embeddings_adapter_matches_the_embedder(sample_bot: Assistant) -> None:
     docs = emb.embed_documents(["one sentence.", SAMPLE_QUESTION])
     assert len(query) == sample_bot.embedder.dimension
     assert np.allclose(query, sample_bot.embed_question(SAMPLE_QUESTION), atol=1e-5)
-    assert np.allclose(docs[1], query, atol=1e-5)
+    # The int8 embedder quantizes activations per batch: the same text in another batch moves slightly.
+    assert float(np.dot(docs[1], query)) > 0.98
 
 
 def test_langchain_store_holds_the_same_passages_and_rebuilds_cleanly(sample_bot: Assistant) -> None:
