@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
+from assistant.types import stable_id
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("ASSISTANT_TEST_KILLS", "4"))
@@ -36,9 +37,14 @@ def corpus(folder: Path, n: int, seed: int = 7) -> Path:
 def snapshot(index: Path) -> dict[str, object]:
     bot = Assistant(index_dir=index)
     docs = bot.documents()
+    passages = sorted(pid for pid, _ in bot.store.iter_passages())
+    # The lexical index and the stored texts must agree with Chroma, not merely exist.
+    assert sorted(bot.lexical.catalog.ids) == passages
     return {
         "documents": sorted((d.doc_id, d.status, d.passages, d.content_hash) for d in docs),
-        "passages": sorted(pid for pid, _ in bot.store.iter_passages()),
+        "texts": sorted(stable_id(bot.document_text(d.doc_id)) for d in docs),
+        "passages": passages,
+        "lexical": sorted(bot.lexical.catalog.ids),
         "sentences": bot.store.sentences.count(),
         "stats": bot.stats(),
     }
