@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.app import sample_path
+from tests.chat_server import free_port
 
 SAMPLE_QUESTION = "why did Tokayev prefer the CSTO?"
 SAMPLE_SENTENCE = "Tokayev preferred Russia over Turkey and has been purging Nazarbayev’s loyalists in key positions."
@@ -91,7 +91,7 @@ class ChromaServer:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -128,12 +128,6 @@ class ChromaServer:
     def restart(self) -> None:
         self.stop()
         self.start()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
