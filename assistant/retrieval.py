@@ -2,9 +2,10 @@
 
 Hybrid retrieval runs three branches and fuses their rankings with reciprocal rank fusion (RRF):
 dense passage search, dense sentence search (a passage ranks by its best sentence) and BM25.
-Filters apply to every branch from the lexical catalog: BM25 masks its scores, the dense branches
-over-fetch without a Chroma `where` (which is 30-50x slower) and keep allowed passages, falling back
-to a `where` query only when the filter is so narrow that over-fetching finds too few.
+The branches are independent and run side by side. Filters apply to every branch without Chroma's
+`where` (which is 30-50x slower): BM25 ranks only allowed rows, the passage branch asks the store's
+filter table, and the sentence branch scores a narrow filter's passages exactly from the sentence vectors
+their records carry, or over-fetches for a broad one, falling back to `where` only when too few survive.
 """
 
 from __future__ import annotations
