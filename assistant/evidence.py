@@ -61,8 +61,8 @@ class EvidenceScorer:
     def _idf(self, term: str) -> float:
         return self.lexical.idf(term) if self.lexical is not None else 1.0
 
-    def coverage(self, question_terms: list[str], sentence_terms: frozenset[str], unknown: bool = False) -> float:
-        """IDF-weighted share of the question's content words that the sentence contains.
+    def term_weights(self, question_terms: list[str], unknown: bool = False) -> dict[str, float]:
+        """IDF weight of each of the question's content words, for `coverage`.
 
         Words no passage contains are left out unless `unknown`: they tell no sentence from another,
         but they do tell how much of the question the index can support at all.
@@ -72,6 +72,11 @@ class EvidenceScorer:
         if NEGATION in question_terms:
             # Denial is what the question turns on: it weighs as much as its rarest word.
             weights[NEGATION] = max(weights.values(), default=1.0)
+        return weights
+
+    @staticmethod
+    def coverage(weights: dict[str, float], sentence_terms: frozenset[str]) -> float:
+        """IDF-weighted share of the question's content words (`term_weights`) that the sentence contains."""
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in sentence_terms) / total if total else 0.0
 
@@ -96,13 +101,15 @@ class EvidenceScorer:
         if negated(question):
             asked.append(NEGATION)
         typed_question = qtype.kind not in (Kind.OTHER, Kind.EXPLANATION)
+        # The weights depend on the question only: computed once, not per sentence.
+        known_weights, all_weights = self.term_weights(asked), self.term_weights(asked, unknown=True)
         scored = []
         for s, sim in zip(unique, similarities):
             sentence_terms = term_set(s.text)
-            cov = self.coverage(asked, sentence_terms)
+            cov = self.coverage(known_weights, sentence_terms)
             typed = typed_question and has_candidate(s.text, question, qtype)
             total = float(sim) + self.settings.lexical_weight * cov + self.settings.type_weight * typed
-            unsupported = cov - self.coverage(asked, sentence_terms, unknown=True)
+            unsupported = cov - self.coverage(all_weights, sentence_terms)
             support = total - self.settings.lexical_weight * unsupported
             scored.append(ScoredSentence(s, total, float(sim), cov, typed, support))
         scored.sort(key=lambda x: (-x.score, x.sentence.doc_id, x.sentence.start))
@@ -118,14 +125,15 @@ def term_set(text: str) -> frozenset[str]:
 
 def merge_duplicates(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
     """Drop sentences that repeat a better one; within a document, the first telling keeps the score."""
-    kept: list[tuple[ScoredSentence, set[str]]] = []
+    kept: list[tuple[ScoredSentence, frozenset[str]]] = []
     for s in ranked:
         words = term_set(s.sentence.text)
         for i, (k, kw) in enumerate(kept):
-            if _inside(words, kw) or _inside(kw, words):
+            shared = len(words & kw)
+            if _mostly(shared, words) or _mostly(shared, kw):
                 # An earlier telling in the same document that says all the kept one says is cited instead.
                 earlier = k.sentence.doc_id == s.sentence.doc_id and s.sentence.start < k.sentence.start
-                if earlier and _inside(kw, words):
+                if earlier and _mostly(shared, kw):
                     kept[i] = (
                         ScoredSentence(s.sentence, k.score, k.similarity, k.coverage, k.typed or s.typed, k.support),
                         kw,
@@ -136,6 +144,6 @@ def merge_duplicates(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
     return [k for k, _ in kept]
 
 
-def _inside(a: set[str], b: set[str]) -> bool:
-    """Most of `a`'s words are in `b`."""
-    return bool(a) and len(a & b) / len(a) >= DUPLICATE_OVERLAP
+def _mostly(shared: int, words: frozenset[str]) -> bool:
+    """`shared` of the words are most of them."""
+    return bool(words) and shared / len(words) >= DUPLICATE_OVERLAP

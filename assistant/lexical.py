@@ -240,10 +240,17 @@ class LexicalIndex:
         tokens = terms(query)
         if self._bm25 is None or not tokens or k <= 0:
             return []
-        k = min(k, len(self.catalog))
-        weight = None if mask is None else mask.astype(np.float32)
-        docs, scores = self._bm25.retrieve([tokens], k=k, show_progress=False, weight_mask=weight, n_threads=0)
-        return [(self.catalog.ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+        scores = self._bm25.get_scores(tokens)
+        # Rank only the allowed rows that score at all: bm25s's own top-k partitions every row, and a
+        # filter's zeroed scores make that partition several times slower.
+        hit = scores > 0
+        if mask is not None:
+            hit &= mask
+        rows = np.flatnonzero(hit)
+        if len(rows) > k:
+            rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
+        return [(self.catalog.ids[int(i)], float(scores[i])) for i in rows]
 
     def idf(self, term: str) -> float:
         """Inverse document frequency (BM25's smoothed form)."""

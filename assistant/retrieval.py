@@ -2,15 +2,17 @@
 
 Hybrid retrieval runs three branches and fuses their rankings with reciprocal rank fusion (RRF):
 dense passage search, dense sentence search (a passage ranks by its best sentence) and BM25.
-Filters apply to every branch from the lexical catalog: BM25 masks its scores, the dense branches
-over-fetch without a Chroma `where` (which is 30-50x slower) and keep allowed passages, falling back
-to a `where` query only when the filter is so narrow that over-fetching finds too few.
+The branches are independent and run side by side. Filters apply to every branch without Chroma's
+`where` (which is 30-50x slower): BM25 ranks only allowed rows, the passage branch asks the store's
+filter table, and the sentence branch scores a narrow filter's passages exactly from the sentence vectors
+their records carry, or over-fetches for a broad one, falling back to `where` only when too few survive.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -21,7 +23,7 @@ from assistant.settings import Settings
 from assistant.store import Store
 from assistant.types import Filters, Passage, ScoredPassage
 
-# A filtered dense branch asks Chroma for at most this many results before falling back to `where`.
+# The filtered sentence branch asks Chroma for at most this many results before falling back to `where`.
 MAX_OVERFETCH = 1000
 
 
@@ -79,6 +81,7 @@ class HybridRetriever:
         self.settings = settings
         self.reranker = reranker
         self._checked = time.monotonic()
+        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="retrieval")
 
     def _fresh(self) -> None:
         """Follow writes by other processes; against a shared server, check the store now and then."""
@@ -92,20 +95,22 @@ class HybridRetriever:
     ) -> list[ScoredPassage]:
         self._fresh()
         s = self.settings
+        if s.retrieval not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"retrieval must be dense, bm25 or hybrid, not {s.retrieval!r}")
         mask = self.lexical.mask(filters)
         if mask is not None and not mask.any():
             return []
         known: dict[str, Passage] = {}
-        rankings: list[tuple[float, list[str]]] = []
+        # The branches are independent and spend their time in Chroma, bm25s and numpy, which release
+        # the GIL: run them side by side.
+        branches: list[tuple[float, Future[list[str]]]] = []
         if s.retrieval in ("hybrid", "bm25"):
-            rankings.append((s.weight_bm25, [pid for pid, _ in self.lexical.search(question, s.branch_k, mask)]))
+            branches.append((s.weight_bm25, self._pool.submit(self._bm25, question, mask)))
         if s.retrieval in ("hybrid", "dense"):
-            rankings.append((s.weight_dense, self._dense_passages(vector, mask, known)))
+            branches.append((s.weight_dense, self._pool.submit(self._dense_passages, vector, filters, mask, known)))
         if s.retrieval == "hybrid":
-            rankings.append((s.weight_sentence, self._dense_sentences(vector, mask)))
-        if s.retrieval not in ("hybrid", "dense", "bm25"):
-            raise ValueError(f"retrieval must be dense, bm25 or hybrid, not {s.retrieval!r}")
-        fused = rrf(rankings, s.rrf_k)
+            branches.append((s.weight_sentence, self._pool.submit(self._dense_sentences, vector, mask)))
+        fused = rrf([(weight, branch.result()) for weight, branch in branches], s.rrf_k)
         # Reranking and MMR choose among more candidates than they keep.
         depth = max(k, s.rerank_candidates) if (s.rerank and self.reranker) or s.mmr else k
         top = sorted(fused, key=lambda pid: -fused[pid])[:depth]
@@ -117,30 +122,40 @@ class HybridRetriever:
             return self._diversify(candidates, k)
         return candidates[:k]
 
-    def _dense_passages(self, vector: np.ndarray, mask: np.ndarray | None, known: dict[str, Passage]) -> list[str]:
+    def _bm25(self, question: str, mask: np.ndarray | None) -> list[str]:
+        return [pid for pid, _ in self.lexical.search(question, self.settings.branch_k, mask)]
+
+    def _dense_passages(
+        self, vector: np.ndarray, filters: Filters | None, mask: np.ndarray | None, known: dict[str, Passage]
+    ) -> list[str]:
         n = self.settings.branch_k
-        hits = self.store.query_passage_ids(vector, self._fetch(n, mask))
-        kept = [(pid, p) for pid, p, _ in hits if self._allowed(pid, mask)]
-        if mask is not None and len(kept) < n and len(hits) < len(self.lexical):
-            hits = self.store.query_passage_ids(vector, n, doc_ids=sorted(self.lexical.allowed_docs(mask)))
-            kept = [(pid, p) for pid, p, _ in hits if self._allowed(pid, mask)]
-        known.update(kept[:n])
-        return [pid for pid, _ in kept[:n]]
+        if mask is None:
+            # Ids only: the few passages that survive fusion are fetched once, afterwards.
+            return [pid for pid, _ in self.store.nearest_passage_ids(vector, n)]
+        # The store decides filters from its local table (exact scoring or over-fetching), not Chroma's `where`.
+        hits = [(p.id, p) for p, _ in self.store.query_passages(vector, n, filters)]
+        kept = [(pid, p) for pid, p in hits if self._allowed(pid, mask)]
+        known.update(kept)
+        return [pid for pid, _ in kept]
 
     def _dense_sentences(self, vector: np.ndarray, mask: np.ndarray | None) -> list[str]:
         n = self.settings.branch_k
-        hits = self.store.query_sentences(vector, self._fetch(n, mask))
+        if mask is not None and int(mask.sum()) <= self.settings.filter_exact_passages:
+            # Few passages allowed: score their sentences exactly from the vectors their records carry.
+            best = self.store.best_sentence_scores(vector, self.lexical.allowed_ids(mask))
+            return sorted(best, key=lambda pid: -best[pid])[:n]
+        hits = self.store.nearest_sentence_spans(vector, self._fetch(n, mask))
         ranked = self._sentence_passages(hits, mask)
         if mask is not None and len(ranked) < n and len(hits) < len(self.lexical):
-            hits = self.store.query_sentences(vector, n, doc_ids=sorted(self.lexical.allowed_docs(mask)))
+            hits = self.store.nearest_sentence_spans(vector, n, doc_ids=sorted(self.lexical.allowed_docs(mask)))
             ranked = self._sentence_passages(hits, mask)
         return ranked[:n]
 
-    def _sentence_passages(self, hits: list, mask: np.ndarray | None) -> list[str]:
+    def _sentence_passages(self, hits: list[tuple[str, int, int, float]], mask: np.ndarray | None) -> list[str]:
         """Passages in the order of their best sentence."""
         out: dict[str, None] = {}
-        for sentence, _ in hits:
-            for pid in self.lexical.passages_covering(sentence.doc_id, sentence.start, sentence.end):
+        for doc_id, start, end, _ in hits:
+            for pid in self.lexical.passages_covering(doc_id, start, end):
                 if self._allowed(pid, mask):
                     out.setdefault(pid)
         return list(out)

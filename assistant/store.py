@@ -514,6 +514,8 @@ class Store:
         if not ids:
             return {}
         got = self.passages.get(ids=list(ids), include=["documents", "metadatas"])
+        # Answers and the reranker score these passages' sentences: keep the vectors that came with them.
+        self._remember_sentence_vectors(got["documents"], got["metadatas"])
         return {pid: passage_from(t, m) for pid, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
     def passage_vectors(self, ids: Sequence[str]) -> np.ndarray:
@@ -522,37 +524,44 @@ class Store:
         by_id = dict(zip(got["ids"], got["embeddings"]))
         return np.asarray([by_id[i] for i in ids], dtype=np.float32)
 
-    def query_passage_ids(
-        self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None
-    ) -> list[tuple[str, Passage, float]]:
-        """Nearest passages with their ids; `doc_ids` restricts them (a slow `where` scan: use sparingly)."""
-        where = {"doc_id": {"$in": list(doc_ids)}} if doc_ids is not None else None
-        got = self._query_ids(self.passages, vector, k, where)
-        return [(pid, passage_from(t, m), s) for pid, t, m, s in got]
-
-    def query_sentences(
-        self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None
-    ) -> list[tuple[Sentence, float]]:
-        """Nearest sentences; `doc_ids` restricts them (a slow `where` scan: use sparingly)."""
-        where = {"doc_id": {"$in": list(doc_ids)}} if doc_ids is not None else None
-        return [(sentence_from(t, m), s) for _, t, m, s in self._query_ids(self.sentences, vector, k, where)]
-
-    def _query_ids(
-        self, col: Any, vector: np.ndarray, k: int, where: dict | None
-    ) -> list[tuple[str, str, dict, float]]:
-        k = min(k, col.count())
+    def nearest_passage_ids(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Ids and similarities of the `k` nearest passages: no texts or metadata, which cost more than the search."""
         if k <= 0:
             return []
-        got = col.query(
+        got = self.passages.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k, include=["distances"]
+        )
+        return [(pid, 1.0 - float(d)) for pid, d in zip(got["ids"][0], got["distances"][0])]
+
+    def nearest_sentence_spans(
+        self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, int, int, float]]:
+        """(doc_id, start, end, similarity) of the nearest sentences, without their texts; `doc_ids` restricts
+        them (a slow `where` scan: use sparingly)."""
+        if k <= 0:
+            return []
+        got = self.sentences.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=k,
-            where=where,
-            include=["documents", "metadatas", "distances"],
+            where={"doc_id": {"$in": list(doc_ids)}} if doc_ids is not None else None,
+            include=["metadatas", "distances"],
         )
         return [
-            (i, t, m, 1.0 - float(d))
-            for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+            (str(m["doc_id"]), int(m["start"]), int(m["end"]), 1.0 - float(d))
+            for m, d in zip(got["metadatas"][0], got["distances"][0])
         ]
+
+    def best_sentence_scores(self, vector: np.ndarray, passage_ids: Sequence[str]) -> dict[str, float]:
+        """Each passage's best sentence similarity, scored exactly from the sentence vectors its record carries."""
+        if not passage_ids:
+            return {}
+        got = self.passages.get(ids=list(passage_ids), include=["metadatas"])
+        query = np.asarray(vector, dtype=np.float32)
+        return {
+            pid: float((unpack_vectors(str(m["sentence_vectors"]), self.dimension) @ query).max())
+            for pid, m in zip(got["ids"], got["metadatas"])
+            if m.get("sentence_vectors")
+        }
 
 
 class _ServerLock:

@@ -93,3 +93,17 @@ def test_a_jsonl_file_filter_allows_all_its_records(make_assistant: Callable[...
     bot.ingest([records, other], progress=False)
     found = bot.retrieve("glacier", k=5, filters=Filters(sources=(str(records),)))
     assert sorted(sp.passage.source for sp in found) == [f"{records}#1", f"{records}#2"]
+
+
+@pytest.mark.parametrize("filters", [Filters(date_from="2022-01-01"), Filters(sources=("x",))], ids=["date", "source"])
+def test_filtered_retrieval_is_the_same_scored_exactly_or_searched(
+    news: tuple[Assistant, dict[str, Path]], filters: Filters
+) -> None:
+    bot, paths = news
+    if filters.sources:
+        filters = Filters(sources=(str(paths["orchard.txt"]), str(paths["ferry.txt"])))
+    exact = Assistant(settings=bot.settings.replace(filter_exact_passages=10_000))
+    searched = Assistant(settings=bot.settings.replace(filter_exact_passages=0))
+    query = "storm cancelled the island harvest"
+    got = [sp.passage.id for sp in exact.retrieve(query, k=3, filters=filters)]
+    assert got and got == [sp.passage.id for sp in searched.retrieve(query, k=3, filters=filters)]

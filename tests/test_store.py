@@ -184,3 +184,17 @@ def test_a_second_writer_gets_a_clear_index_in_use_error(tmp_path: Path) -> None
     assert bot.stats()["documents"] == 0
     done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+def test_exact_sentence_scores_match_the_sentence_search(news: Path, make_assistant: Callable[..., Assistant]) -> None:
+    bot = make_assistant()
+    bot.ingest([news], progress=False)
+    vector = bot.embed_question("news about the harvest")
+    passages = list(bot.store.iter_passages())
+    best = bot.store.best_sentence_scores(vector, [pid for pid, _ in passages])
+    spans = bot.store.nearest_sentence_spans(vector, 10_000)
+    assert set(best) == {pid for pid, _ in passages}
+    for pid, p in passages:
+        expected = max(s for d, a, b, s in spans if d == p.doc_id and p.start <= a and b <= p.end)
+        # The passage record carries its sentences' vectors as float16.
+        assert best[pid] == pytest.approx(expected, abs=2e-3)
