@@ -74,7 +74,6 @@ class LexicalIndex:
         self._df: dict[str, int] = {}
         self.fingerprint = ""
         self._manifest_mtime = 0.0
-        self._dirty = False
         self._derive()
 
     # -- opening and staying fresh ------------------------------------------------------------
@@ -130,7 +129,6 @@ class LexicalIndex:
         self._generation = gen
         self.fingerprint = manifest["fingerprint"]
         self._manifest_mtime = mtime
-        self._dirty = False
         self._derive()
 
     def rebuild(self, store: Store) -> None:
@@ -153,7 +151,6 @@ class LexicalIndex:
         for pid, p in passages:
             self.catalog.append(pid, p)
             tokens.append(terms(p.text))
-        self._dirty = True
 
     def remove(self, doc_ids: Iterable[str]) -> None:
         gone = set(doc_ids)
@@ -163,7 +160,6 @@ class LexicalIndex:
         rows = [i for i, d in enumerate(self.catalog.doc_ids) if d not in gone]
         self.catalog = self.catalog.keep(rows)
         self._tokens = [tokens[i] for i in rows]
-        self._dirty = True
 
     def save(self, fingerprint: str) -> None:
         """Re-index BM25 (bm25s scores eagerly, so IDF changes touch every row) and switch generations."""
@@ -194,13 +190,11 @@ class LexicalIndex:
         self._generation = gen
         self.fingerprint = fingerprint
         self._manifest_mtime = self._manifest_time()
-        self._dirty = False
         self._derive()
 
     def _derive(self) -> None:
         """Arrays and lookups for the hot path, computed once per generation."""
         self._row = {pid: i for i, pid in enumerate(self.catalog.ids)}
-        self._sources = np.asarray(self.catalog.sources, dtype=object)
         self._dates = np.asarray(self.catalog.dates, dtype=np.int64)
         by_doc: dict[str, list[int]] = {}
         for i, d in enumerate(self.catalog.doc_ids):

@@ -124,10 +124,6 @@ def passage_from(text: str, meta: dict[str, Any]) -> Passage:
     return Passage(meta["doc_id"], meta["source"], int(meta["start"]), int(meta["end"]), text, extra, spans)
 
 
-def sentence_from(text: str, meta: dict[str, Any]) -> Sentence:
-    return Sentence(meta["doc_id"], meta["source"], int(meta["start"]), int(meta["end"]), text)
-
-
 class Store:
     """Chroma behind our own types; every write passes embeddings we computed."""
 
@@ -500,9 +496,6 @@ class Store:
             offset += _PAGE
 
     # -- used by hybrid retrieval and the lexical index -----------------------------------------
-
-    def passage_count(self) -> int:
-        return int(self.passages.count())
 
     def fingerprint(self) -> str:
         """Identifies the committed content (documents and their versions): equal fingerprints, equal passages."""

@@ -28,11 +28,11 @@ def test_ingest_and_delete_update_bm25(make_assistant: Callable[..., Assistant],
     heron = write(tmp_path / "docs" / "heron.txt", HERON)
     bot.ingest([heron], progress=False)
     assert _bm25_sources(bot, "heron colony") == {str(heron)}
-    assert len(bot.lexical) == bot.store.passage_count() == 2
+    assert len(bot.lexical) == bot.stats()["passages"] == 2
 
     bot.delete(str(zebra))
     assert _bm25_sources(bot, "zebra sanctuary") == set()
-    assert len(bot.lexical) == bot.store.passage_count() == 1
+    assert len(bot.lexical) == bot.stats()["passages"] == 1
 
 
 def test_changed_file_replaces_its_bm25_rows(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
