@@ -37,6 +37,8 @@ from assistant.text import terms
 from assistant.types import Filters, Passage
 
 _FORMAT = 2
+# Delta files before a write folds them into one (a load reads each of them).
+MAX_DELTAS = 32
 _COLUMNS = ("ids", "doc_ids", "sources", "starts", "ends", "dates")
 
 
@@ -267,17 +269,14 @@ class LexicalIndex:
         with self._lock:
             if self._base_name is not None and not self._ops and generation == self.generation:
                 return
-            previous = [self._base_name, *self._deltas]
-            compact = self._base_name is None or self._segments.changed > self.compact_share * len(
-                self._segments.base
-            )
-            if compact:
+            previous = {self._base_name, *self._deltas}
+            if self._base_name is None or self._segments.changed > self.compact_share * len(self._segments.base):
                 self._compact()
+            elif len(self._deltas) >= MAX_DELTAS:
+                # Many small writes: one file of the whole delta (its size, not the base's) keeps loads quick.
+                self._deltas = [self._write_delta(self._delta_as_ops())]
             elif self._ops:
-                name = f"delta-{time.time_ns()}.jsonl"
-                with open(self.folder / name, "w", encoding="utf-8") as f:
-                    f.writelines(json.dumps(op) + "\n" for op in self._ops)
-                self._deltas.append(name)
+                self._deltas.append(self._write_delta(self._ops))
             manifest = {
                 "format": _FORMAT,
                 "base": self._base_name,
@@ -291,16 +290,33 @@ class LexicalIndex:
             self._ops = []
             self.generation = generation
             self._manifest_mtime = self._manifest_time()
-            if compact:
+            current = {self._base_name, *self._deltas}
+            if not previous <= current:
                 # Files of the manifest just replaced stay one more write, for readers still opening them.
-                keep = {*previous, *manifest["deltas"], manifest["base"], "manifest.json"}
                 for old in self.folder.iterdir():
-                    if old.name in keep:
+                    if old.name in current | previous or old.name == "manifest.json":
                         continue
                     if old.is_dir():
                         shutil.rmtree(old, ignore_errors=True)
                     else:
                         old.unlink(missing_ok=True)
+
+    def _write_delta(self, ops: list[dict[str, Any]]) -> str:
+        name = f"delta-{time.time_ns()}.jsonl"
+        with open(self.folder / name, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(op) + "\n" for op in ops)
+        return name
+
+    def _delta_as_ops(self) -> list[dict[str, Any]]:
+        """The changes since the base as two operations: the base's documents removed, the live rows added."""
+        n, alive = len(self._segments.base), self._segments.alive
+        removed = sorted({self._rows.doc_ids[r] for r in np.flatnonzero(~alive[:n])})
+        added = [
+            [*(column[r] for column in self._rows.columns()), self._segments.tokens(r)]
+            for r in range(n, len(alive))
+            if alive[r]
+        ]
+        return [{"remove": removed}, {"add": added}]
 
     def _compact(self) -> None:
         """One bm25s re-index of the live passages, as a new base with no delta."""

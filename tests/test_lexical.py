@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from assistant import Assistant
+from assistant import Assistant, lexical
 from assistant.lexical import LexicalIndex
 from assistant.types import Passage
 from tests.conftest import write
@@ -273,3 +273,29 @@ def test_a_writer_first_catches_up_with_another_writer(
     for bot in (second, make_assistant()):
         assert _bm25_sources(bot, "zebra sanctuary") == {str(tmp_path / "z.txt")}
         assert _bm25_sources(bot, "heron colony") == {str(tmp_path / "h.txt")}
+
+
+def test_many_small_writes_fold_into_one_delta_file(tmp_path: Path) -> None:
+    docs = _corpus(seed=7, docs=50)
+    names = list(docs)
+    folder = tmp_path / "lex"
+    index = LexicalIndex(folder, compact_share=100.0)
+    index.add(docs[names[0]])
+    index.save("g0")
+    base = _manifest(folder)["base"]
+    counts = []
+    for i, name in enumerate(names[1:], 1):
+        index.add(docs[name])
+        if i % 5 == 0:
+            index.remove([names[i - 3]])
+        index.save(f"g{i}")
+        counts.append(len(_manifest(folder)["deltas"]))
+    assert max(counts) == lexical.MAX_DELTAS and 1 in counts[lexical.MAX_DELTAS :]
+    assert _manifest(folder)["base"] == base
+    assert len(list(folder.glob("delta-*"))) <= 2 * lexical.MAX_DELTAS
+    removed = {names[i - 3] for i in range(5, len(names), 5)}
+    fresh = _fresh(tmp_path / "fresh", [p for d in names if d not in removed for p in docs[d]])
+    reloaded = LexicalIndex(folder)
+    reloaded.load()
+    _assert_scores_like(reloaded, fresh)
+    _assert_scores_like(index, fresh)
