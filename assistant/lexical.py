@@ -119,8 +119,9 @@ class LexicalIndex:
         """Which rows are live; the catalog of them is made when first read."""
         alive = self._segments.alive
         self._live = None if alive.all() else np.flatnonzero(alive)
-        # Catalog row of each row (the live rows before it): `row` is asked thousands of times per question.
-        self._catalog_row = None if self._live is None else np.cumsum(alive) - 1
+        # Catalog row of each row (the live rows before it), as a list: `row` is asked thousands of times
+        # per filtered question, and indexing a list is several times faster than indexing an array.
+        self._catalog_row: list[int] | None = None if self._live is None else (np.cumsum(alive) - 1).tolist()
         self._catalog: Catalog | None = None
 
     @property
@@ -386,7 +387,7 @@ class LexicalIndex:
         row = self._row_of.get(pid)
         if row is None or self._catalog_row is None:
             return row
-        return int(self._catalog_row[row])
+        return self._catalog_row[row]
 
     def passages_covering(self, doc_id: str, start: int, end: int) -> list[str]:
         """Ids of the passages of `doc_id` that contain the span."""
