@@ -204,13 +204,12 @@ class LexicalIndex:
             self.generation, self._manifest_mtime = None, 0.0
 
     def _load(self) -> None:
-        path = self.folder / "manifest.json"
-        if not path.exists():
-            return
-        mtime = path.stat().st_mtime
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        mtime = self._manifest_time()  # before reading: a newer manifest is then noticed by the next check
+        manifest = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8")) if mtime else {}
         if manifest.get("format") != _FORMAT:
-            return  # an older layout: stale, so it is rebuilt
+            # None saved (or an older layout, which is stale): the next save writes a whole base.
+            self._base_name, self._deltas = None, []
+            return
         deltas: list[str] = manifest["deltas"]
         # Our base with more deltas: apply only those (unless this process has changes of its own).
         incremental = (
@@ -322,15 +321,15 @@ class LexicalIndex:
         return [{"remove": removed}, {"add": added}]
 
     def _compact(self) -> None:
-        """One bm25s re-index of the live passages, as a new base with no delta."""
-        live = np.flatnonzero(self._segments.alive)
-        rows = self._rows if len(live) == len(self._rows) else self._rows.keep(live)
-        base = Base.build(self._segments.live_tokens())
+        """Save the base as a new folder, after one bm25s re-index of the live passages if any changed."""
+        if self._segments.changed:
+            live = self._rows if self._live is None else self._rows.keep(self._live)
+            self._start(live, Base.build(self._segments.live_tokens()))
         name = f"base-{time.time_ns()}"
-        base.save(self.folder / name)
-        columns = dict(zip(_COLUMNS, rows.columns()))
+        self._segments.base.save(self.folder / name)
+        columns = dict(zip(_COLUMNS, self._rows.columns()))
         (self.folder / name / "catalog.json").write_text(json.dumps(columns), encoding="utf-8")
-        self._start(rows, base, name)
+        self._base_name = name
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -359,7 +358,7 @@ class LexicalIndex:
         if not tokens or k <= 0 or not len(self):
             return []
         with self._lock:
-            live = self._live
+            live, ids = self._live, self._rows.ids
             scores = self._segments.scores(tokens)
             if live is not None:
                 scores = scores[live]
@@ -372,7 +371,6 @@ class LexicalIndex:
         if len(rows) > k:
             rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
         rows = rows[np.argsort(-scores[rows], kind="stable")]
-        ids = self._rows.ids
         return [(ids[int(i if live is None else live[i])], float(scores[i])) for i in rows]
 
     def idf(self, term: str) -> float:

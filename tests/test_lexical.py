@@ -299,3 +299,12 @@ def test_many_small_writes_fold_into_one_delta_file(tmp_path: Path) -> None:
     reloaded.load()
     _assert_scores_like(reloaded, fresh)
     _assert_scores_like(index, fresh)
+
+
+def test_a_writer_recreates_a_deleted_index_folder(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
+    bot = make_assistant()
+    bot.ingest([write(tmp_path / "z.txt", ZEBRA)], progress=False)
+    shutil.rmtree(bot.store.local_cache_path(f"lexical/{bot.settings.collection}"))
+    bot.ingest([write(tmp_path / "h.txt", HERON)], progress=False)
+    again = make_assistant()
+    assert _bm25_sources(again, "zebra sanctuary heron colony") == {str(tmp_path / "z.txt"), str(tmp_path / "h.txt")}
