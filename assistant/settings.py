@@ -93,6 +93,10 @@ class Settings:
     ner: str = "spacy"
     # Seconds between checks that a shared Chroma server has not changed under the lexical index.
     lexical_check_seconds: float = 5.0
+    # BM25 writes go to a delta segment and tombstones, scored exactly at query time; once they exceed this
+    # share of the base, one bm25s re-index folds them in. Larger: fewer re-indexes (seconds each at 100k
+    # passages) but more query-time scoring; 0 re-indexes on every write.
+    lexical_compact_share: float = 0.1
     # Seconds a writer waits for another process's write to the same embedded index.
     lock_timeout: float = 10.0
     # Chat server: `user:password` (several separated by commas), or a file of such lines. Required when

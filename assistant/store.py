@@ -31,7 +31,7 @@ import numpy as np
 
 from assistant.filter_table import PassageFilterTable, date_number
 from assistant.settings import Settings
-from assistant.types import Document, Filters, Passage, Sentence, stable_id
+from assistant.types import Document, Filters, Passage, Sentence
 
 PENDING, COMMITTED = "pending", "committed"
 _PAGE = 5000
@@ -496,11 +496,6 @@ class Store:
             offset += _PAGE
 
     # -- used by hybrid retrieval and the lexical index -----------------------------------------
-
-    def fingerprint(self) -> str:
-        """Identifies the committed content (documents and their versions): equal fingerprints, equal passages."""
-        docs = sorted(f"{d.doc_id}:{d.content_hash}" for d in self.list_documents() if d.status == COMMITTED)
-        return stable_id(*docs, length=32) if docs else ""
 
     def get_passages(self, ids: Sequence[str]) -> dict[str, Passage]:
         """Passages by id (a direct lookup, no filter scan); unknown ids are left out."""

@@ -72,20 +72,25 @@ def corpus(articles: int) -> list[Path]:
     return sorted(folder.glob("*.jsonl"))
 
 
-def cached_index(passages: int, **overrides: Any) -> tuple[Assistant, dict[str, Any]]:
-    """An Assistant on an index of about `passages` passages (built once, then reused), and how it was built."""
-    articles = max(1, round(passages / PASSAGES_PER_ARTICLE))
-    folder = CACHE / f"index-{passages}"
-    wanted = settings(index_dir=folder, **overrides)
-    recipe = {
+def _recipe(passages: int, overrides: dict[str, Any]) -> dict[str, Any]:
+    wanted = settings(**overrides)
+    return {
         "format": 3,  # bump when the store's layout changes
-        "articles": articles,
+        "articles": max(1, round(passages / PASSAGES_PER_ARTICLE)),
         "pool": POOL_SIZE,
         "model": wanted.model,
         "backend": resolve_backend(wanted.model, wanted.embed_backend),
         "passage_chars": wanted.passage_chars,
         "overlap": wanted.passage_overlap_sentences,
     }
+
+
+def cached_index(passages: int, **overrides: Any) -> tuple[Assistant, dict[str, Any]]:
+    """An Assistant on an index of about `passages` passages (built once, then reused), and how it was built."""
+    folder = CACHE / f"index-{passages}"
+    wanted = settings(index_dir=folder, **overrides)
+    recipe = _recipe(passages, overrides)
+    articles = recipe["articles"]
     marker = folder / "built.json"
     if marker.exists() and json.loads(marker.read_text())["recipe"] == recipe:
         return Assistant(settings=wanted), json.loads(marker.read_text())
@@ -110,3 +115,16 @@ def cached_index(passages: int, **overrides: Any) -> tuple[Assistant, dict[str, 
     }
     marker.write_text(json.dumps(built, indent=2))
     return bot, built
+
+
+def index_folder(passages: int, **overrides: Any) -> tuple[Path, dict[str, Any]]:
+    """The folder of an index of about `passages` passages (built once, then reused), and how it was built.
+
+    An index that is already built is not opened, so a benchmark may copy it untouched.
+    """
+    folder = CACHE / f"index-{passages}"
+    marker = folder / "built.json"
+    if marker.exists() and json.loads(marker.read_text())["recipe"] == _recipe(passages, overrides):
+        return folder, json.loads(marker.read_text())
+    _, built = cached_index(passages, **overrides)
+    return folder, built

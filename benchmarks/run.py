@@ -1,4 +1,5 @@
-"""Every benchmark in one go: embedding backends, ingest, query latency, cold start and memory.
+"""Every benchmark in one go: embedding backends, ingest, query latency, cold start and memory, and
+incremental updates of the largest index.
 
     python benchmarks/run.py            # the figures in docs/benchmarks.md (about 15-20 minutes on 2 cores)
     python benchmarks/run.py --quick    # smaller corpus and indexes, a few minutes
@@ -31,7 +32,9 @@ def part(script: str, *args: str) -> dict[str, Any]:
     return json.loads((RESULTS / script.replace(".py", ".json")).read_text())
 
 
-def summary(ingest: dict[str, Any], query: dict[str, Any], startup: dict[str, Any]) -> list[dict[str, Any]]:
+def summary(
+    ingest: dict[str, Any], query: dict[str, Any], startup: dict[str, Any], update: dict[str, Any]
+) -> list[dict[str, Any]]:
     largest = max(r["passages"] for r in query["rows"])
     at = {r["what"]: r for r in query["rows"] if r["passages"] == largest}
     floor = at["floor: embed + raw Chroma query"]["p50_ms"]
@@ -62,6 +65,14 @@ def summary(ingest: dict[str, Any], query: dict[str, Any], startup: dict[str, An
                     "met": r["median_s"] < limit if limit else "-",
                 }
             )
+    for what, key in (("ingest", "ingest_one_article_s"), ("delete", "delete_one_article_s")):
+        rows.append(
+            {
+                "target": f"{what} one article at {update['passages']} (costs what it changes)",
+                "measured": f"{update[key]} s",
+                "met": "-",
+            }
+        )
     return rows
 
 
@@ -75,7 +86,8 @@ def main() -> None:
     ingest = part("ingest.py", "--passages", "600" if args.quick else "2000")
     query = part("query.py", "--sizes", *sizes)
     startup = part("startup.py", "--sizes", sizes[0], sizes[-1])
-    rows = summary(ingest, query, startup)
+    update = part("update.py", "--size", sizes[-1])
+    rows = summary(ingest, query, startup, update)
     table(f"Summary against the targets (load {load_average()})", rows)
     minutes = (time.perf_counter() - start) / 60
     print(f"all benchmarks: {minutes:.1f} minutes")

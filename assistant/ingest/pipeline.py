@@ -44,7 +44,7 @@ class Ingestor:
         self.store = store
         self.embedder = embedder
         self.settings = settings
-        # Kept in step with the store: passages added here, re-indexed once at the end of `ingest`.
+        # Kept in step with the store: passages added here are saved once at the end of `ingest`.
         self.lexical = lexical
         # Encode many documents' sentences at once: one model call per batch beats one per document.
         self.flush_sentences = max(settings.embed_batch_size * 8, 256)
@@ -53,6 +53,8 @@ class Ingestor:
         report = IngestReport()
         show = sys.stderr.isatty() if progress is None else progress
         with self.store.write_lock():
+            if self.lexical is not None:
+                self.lexical.sync(self.store)
             recovered = self.store.recover()
             if self.lexical is not None:
                 self.lexical.remove(recovered)
@@ -76,8 +78,8 @@ class Ingestor:
                 bar.set_postfix(passages=report.passages)
             self._write(pending, report)
             bar.close()
-            if self.lexical is not None and (report.added or recovered):
-                self.lexical.save(self.store.fingerprint())
+            if self.lexical is not None:
+                self.lexical.save(self.store.generation())
         return report
 
     def _split_changed(self, docs: list[Document], report: IngestReport) -> list[_Split]:
