@@ -7,6 +7,7 @@
 3. Below `Settings.min_score` the assistant abstains too ("the articles do not say").
 4. Why/how questions get up to `max_answer_sentences` sentences, in document order; others get one,
    plus the short answer span located inside it (`Answer.short_answer`, a substring of citation [1]).
+   With a local reader model (`Settings.reader`), the reader's best span among the passages decides both.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from assistant.answer_types import ENTITY_LABELS, Kind, QuestionType, locate, question_type
-from assistant.embeddings import Entity, get_ner
+from assistant.embeddings import Entity, get_ner, get_reader
 from assistant.evidence import EvidenceScorer
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, ScoredPassage, Sentence
@@ -39,6 +40,7 @@ class ExtractiveAnswerer:
         if settings.ner not in ("spacy", "rules"):
             raise ValueError(f"ner must be spacy or rules, not {settings.ner!r}")
         self.ner: Ner | None = get_ner() if settings.ner == "spacy" else None
+        self.reader = get_reader(settings.reader) if settings.reader else None
 
     def answer(self, question: str, vector: np.ndarray, passages: list[ScoredPassage]) -> Answer:
         qtype = question_type(question)
@@ -59,8 +61,26 @@ class ExtractiveAnswerer:
             chosen = [r.sentence for r in ranked[: self.settings.max_answer_sentences]
                       if r.score >= best.score - EXTRA_SENTENCE_MARGIN]
             return cite(question, chosen, passages)
+        if self.reader is not None and (read := self._read(question, passages)):
+            return read
         answer = cite(question, [best.sentence], passages)
         answer.short_answer = short_answer(best.sentence, question, qtype, self.ner)
+        return answer
+
+    def _read(self, question: str, passages: list[ScoredPassage]) -> Answer | None:
+        """The reader's best span among the passages, cited by the sentence it starts in."""
+        assert self.reader is not None
+        spans = self.reader.read(question, [sp.passage.text for sp in passages])
+        if not spans:
+            return None
+        top = spans[0]
+        passage = passages[top.context].passage
+        start, end = passage.start + top.start, passage.start + top.end
+        sentence = next((s for s in passage.sentences() if s.start <= start < s.end), None)
+        if sentence is None:  # a span in the space between two sentences
+            return None
+        answer = cite(question, [sentence], passages)
+        answer.short_answer = sentence.text[start - sentence.start : min(end, sentence.end) - sentence.start].strip() or None
         return answer
 
 

@@ -86,6 +86,10 @@ class Settings:
     # off-topic questions: the highest value that costs no correct answer there (README, "Abstention").
     min_score: float = 0.35
     max_answer_sentences: int = 3
+    # A local transformers extractive question-answering folder (a SQuAD-style reader); when set, it picks
+    # the short answer, and the sentence holding it, among the top passages of factoid questions. Empty:
+    # the built-in rules and NER below. None ships: no reader with its weights is installable from PyPI.
+    reader: str = ""
     # Larger files (or .jsonl lines) are refused with a clear error instead of taking hours to embed.
     max_file_mb: float = 20.0
     # How short answers are located in the chosen sentence: `spacy` named entities (measured +6 points

@@ -68,6 +68,26 @@ def write(path: Path, content: str | bytes) -> Path:
     return path
 
 
+def save_tiny_bert(folder: Path, head: str, **config: Any) -> Path:
+    """A randomly initialised 2-layer BERT with a task head (e.g. "BertForQuestionAnswering"), saved to
+    `folder` with the packaged model's tokenizer: a real local model folder, built in a second."""
+    import torch
+    import transformers
+
+    from assistant.embeddings import model_path
+    from assistant.settings import PACKAGED_MODEL
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(model_path(PACKAGED_MODEL)), local_files_only=True)
+    torch.manual_seed(0)
+    bert = transformers.BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, **config,
+    )
+    getattr(transformers, head)(bert).save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    return folder
+
+
 # A short article that even the tiny packaged model (SmolLM2-135M) answers from by copying a sentence.
 BRIDGE_ARTICLE = (
     "The Harbor Bridge in Velmora opened to traffic in 1987. It was designed by the engineer Lina Petrov, "

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
+from assistant.embeddings import get_reader
 from assistant.types import Answer
-from tests.conftest import write
+from tests.conftest import save_tiny_bert, write
 
 ARTICLE = (
     "The Harbour Museum reopened on April 12, 2019 after a two-year renovation. "
@@ -96,3 +97,27 @@ def test_repeated_sentence_cites_the_first_telling(make_assistant: Callable[...,
 def test_both_short_answer_locators_work(museum: Assistant, ner: str) -> None:
     bot = Assistant(settings=museum.settings.replace(ner=ner))
     assert bot.ask("Who is the museum director?").short_answer == "Anna Varga"
+
+
+@pytest.fixture(scope="module")
+def tiny_reader(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-reader"), "BertForQuestionAnswering")
+
+
+@pytest.mark.parametrize("question", ["Who is the museum director?", "How many ship models can visitors see?"])
+def test_a_local_reader_picks_the_short_answer_and_its_sentence(
+    make_assistant: Callable[..., Assistant], tmp_path: Path, tiny_reader: Path, question: str
+) -> None:
+    bot = make_assistant(reader=str(tiny_reader))
+    bot.ingest([write(tmp_path / "museum.txt", ARTICLE)], progress=False)
+    answer = bot.ask(question)
+    # What the model itself reads in the same passages is what the answer says and cites.
+    spans = get_reader(str(tiny_reader)).read(question, [sp.passage.text for sp in answer.passages])
+    passage = answer.passages[spans[0].context].passage
+    start, end = passage.start + spans[0].start, passage.start + spans[0].end
+    [citation] = answer.citations
+    assert citation.start <= start < citation.end
+    # A span running past its sentence is cut at the sentence's end.
+    assert answer.short_answer == bot.document_text(passage.doc_id)[start : min(end, citation.end)].strip()
+    assert answer.short_answer in citation.text
+    assert _valid(bot, answer)

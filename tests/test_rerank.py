@@ -8,27 +8,13 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.embeddings import get_cross_encoder, model_path
-from assistant.settings import PACKAGED_MODEL
-from tests.conftest import write
+from assistant.embeddings import get_cross_encoder
+from tests.conftest import save_tiny_bert, write
 
 
 @pytest.fixture(scope="module")
 def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A randomly initialised 2-layer BERT cross-encoder, saved with the packaged model's tokenizer."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    folder = tmp_path_factory.mktemp("tiny-cross-encoder")
-    tokenizer = AutoTokenizer.from_pretrained(str(model_path(PACKAGED_MODEL)), local_files_only=True)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, num_labels=1,
-    )
-    BertForSequenceClassification(config).save_pretrained(str(folder))
-    tokenizer.save_pretrained(str(folder))
-    return folder
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-cross-encoder"), "BertForSequenceClassification", num_labels=1)
 
 
 def test_cross_encoder_reranker_orders_by_its_scores(
