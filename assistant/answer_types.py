@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from assistant.text import STOPWORDS, fold, stem
 
@@ -72,7 +72,7 @@ class Token:
     start: int
     end: int
 
-    @property
+    @cached_property  # read for every token of every candidate sentence, per question: computed once
     def folded(self) -> str:
         return fold(self.text.rstrip("."))
 
@@ -313,8 +313,7 @@ def locate(
     found = typed_candidates(toks, qtype) if typed_only else candidates(toks, qtype)
     if entities and qtype.kind in ENTITY_LABELS:
         found = entity_candidates(toks, entities, qtype) or found
-    asked = {stem(t.text) for t in tokens(question) if t.text[0].isalnum() and t.folded not in STOPWORDS}
-    asked_raw = {t.folded for t in tokens(question)}
+    asked, asked_raw = _asked(question)
     anchors = [i for i, t in enumerate(toks) if stem(t.text) in asked]
     best: tuple[float, tuple[int, int]] | None = None
     for a, b in found:
@@ -335,6 +334,13 @@ def locate(
         return None
     a, b = best[1]
     return Located(toks[a].start, toks[b - 1].end)
+
+
+@lru_cache(maxsize=256)
+def _asked(question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The question's stemmed content words, and all its folded words (`locate` runs per candidate sentence)."""
+    asked = frozenset(stem(t.text) for t in tokens(question) if t.text[0].isalnum() and t.folded not in STOPWORDS)
+    return asked, frozenset(t.folded for t in tokens(question))
 
 
 def has_candidate(sentence: str, question: str, qtype: QuestionType) -> bool:

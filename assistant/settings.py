@@ -64,6 +64,10 @@ class Settings:
     weight_bm25: float = 1.0
     # Candidates each branch contributes to fusion.
     branch_k: int = 30
+    # Threads that run the branches side by side; 1 runs them one after another in the asking thread, which
+    # measured faster on 2 cores: each branch takes 1-2 ms, Chroma's queries hold the GIL for much of theirs,
+    # and handing work to threads costs about what it saves (docs/benchmarks.md). Try 3 on idle cores.
+    retrieval_threads: int = 1
     # Rerank the best fused candidates with the evidence signals (or `reranker`) before keeping top_k.
     rerank: bool = True
     rerank_candidates: int = 20
