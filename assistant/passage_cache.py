@@ -56,13 +56,19 @@ class PassageCache:
     @property
     def filled(self) -> bool:
         """Every passage of the index was copied in once (later writes keep it so)."""
-        with self._lock:
-            row = self._db.execute("SELECT value FROM info WHERE key = 'filled'").fetchone()
-        return row is not None
+        return self.noted("filled") is not None
 
     def mark_filled(self) -> None:
+        self.note("filled", "1")
+
+    def noted(self, key: str) -> str | None:
+        """A small fact about the index kept beside the rows (see `note`)."""
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO info VALUES ('filled', '1')")
+            row = self._db.execute("SELECT value FROM info WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def note(self, key: str, value: str) -> None:
+        self._transaction(lambda db: db.execute("INSERT OR REPLACE INTO info VALUES (?, ?)", (key, value)))
 
     def put(self, passages: Iterable[PassageRow], sentences: Iterable[SentenceRow]) -> None:
         """Add (or replace) rows. A write that fails because the file cannot be written now (locked by a long

@@ -512,8 +512,18 @@ class Store:
 
     def fingerprint(self) -> str:
         """Identifies the committed content (documents and their versions): equal fingerprints, equal passages."""
+        # Listing every document record takes over a second at 100k passages, and every process computes this
+        # when it opens the index; the generation changes whenever the committed content does, so the
+        # fingerprint computed at a generation is kept in the local cache.
+        token = self.generation()
+        noted = self._cache.noted("fingerprint")
+        if token and noted and noted.startswith(token + " "):
+            return noted.split(" ", 1)[1]
         docs = sorted(f"{d.doc_id}:{d.content_hash}" for d in self.list_documents() if d.status == COMMITTED)
-        return stable_id(*docs, length=32) if docs else ""
+        fingerprint = stable_id(*docs, length=32) if docs else ""
+        if token:
+            self._cache.note("fingerprint", f"{token} {fingerprint}")
+        return fingerprint
 
     def get_passages(self, ids: Sequence[str]) -> dict[str, Passage]:
         """Passages by id (a direct lookup, no filter scan); unknown ids are left out."""

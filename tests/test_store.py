@@ -198,3 +198,21 @@ def test_exact_sentence_scores_match_the_sentence_search(news: Path, make_assist
         expected = max(s for d, a, b, s in spans if d == p.doc_id and p.start <= a and b <= p.end)
         # The passage record carries its sentences' vectors as float16.
         assert best[pid] == pytest.approx(expected, abs=2e-3)
+
+
+def test_the_fingerprint_follows_every_write_also_when_kept_locally(
+    news: Path, make_assistant: Callable[..., Assistant]
+) -> None:
+    from assistant.types import stable_id
+
+    def listed(bot: Assistant) -> str:
+        docs = sorted(f"{d.doc_id}:{d.content_hash}" for d in bot.documents() if d.status == "committed")
+        return stable_id(*docs, length=32) if docs else ""
+
+    bot = make_assistant()
+    bot.ingest([news], progress=False)
+    other = make_assistant()  # another process's view of the same index, with its own remembered fingerprint
+    before = other.store.fingerprint()
+    assert before == listed(bot) and bot.store.fingerprint() == before
+    bot.delete(f"{news}#2")
+    assert other.store.fingerprint() == listed(other) != before
