@@ -1,10 +1,10 @@
 """Finding the passages that may answer a question: dense, BM25, or both fused, then reranked.
 
-Hybrid retrieval runs three branches and fuses their rankings with reciprocal rank fusion (RRF):
-dense passage search, dense sentence search (a passage ranks by its best sentence) and BM25.
-The branches are independent (side by side with `retrieval_threads` > 1; a branch of weight 0 does
-not run). Filters apply to every branch without Chroma's
-`where` (which is 30-50x slower): BM25 ranks only allowed rows, the passage branch asks the store's
+Hybrid retrieval fuses the rankings of up to three branches with reciprocal rank fusion (RRF):
+BM25, dense sentence search (a passage ranks by its best sentence) and dense passage search (off by
+default: `weight_dense` is 0, and a branch of weight 0 does not run). The branches are independent and
+run one after another, or side by side with `retrieval_threads` > 1. Filters apply to every branch without
+Chroma's `where` (which is 30-50x slower): BM25 ranks only allowed rows, the passage branch asks the store's
 filter table, and the sentence branch scores a narrow filter's passages exactly from the sentence vectors
 their records carry, or over-fetches for a broad one, falling back to `where` only when too few survive.
 """
@@ -73,7 +73,7 @@ def mmr(vectors: np.ndarray, relevance: np.ndarray, k: int, lam: float) -> list[
 
 
 class HybridRetriever:
-    """BM25 + dense passage + dense sentence branches, fused with RRF, reranked, optionally diversified."""
+    """BM25 + dense sentence (+ dense passage) branches, fused with RRF, reranked, optionally diversified."""
 
     def __init__(
         self, store: Store, lexical: LexicalIndex, settings: Settings, reranker: Reranker | None = None

@@ -119,7 +119,7 @@ def test_branches_in_threads_or_one_after_another_agree(news: tuple[Assistant, d
 
 def test_a_branch_of_weight_zero_does_not_run(news: tuple[Assistant, dict[str, Path]]) -> None:
     bot, _ = news
-    settings = bot.settings.replace(rerank=False)
+    settings = bot.settings.replace(rerank=False, weight_dense=1.0)
     # The dense passage branch ranks every passage of this small index: run, it would bring in all of them.
     assert len(Assistant(settings=settings).retrieve("lighthouse keeper", k=10)) == 3
     bm25_only = Assistant(settings=settings.replace(weight_dense=0.0, weight_sentence=0.0))
