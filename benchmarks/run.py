@@ -1,4 +1,4 @@
-"""Every benchmark in one go: embedding backends, ingest, query latency, cold start and memory.
+"""Every benchmark in one go: embedding backends, ingest, query latency and its breakdown, cold start and memory.
 
     python benchmarks/run.py            # the figures in docs/benchmarks.md (about 15-20 minutes on 2 cores)
     python benchmarks/run.py --quick    # smaller corpus and indexes, a few minutes
@@ -74,6 +74,7 @@ def main() -> None:
     embedders = part("embedders.py", *(["--sentences", "300", "--rounds", "1"] if args.quick else []))
     ingest = part("ingest.py", "--passages", "600" if args.quick else "2000")
     query = part("query.py", "--sizes", *sizes)
+    part("breakdown.py", "--size", sizes[-1])
     startup = part("startup.py", "--sizes", sizes[0], sizes[-1])
     rows = summary(ingest, query, startup)
     table(f"Summary against the targets (load {load_average()})", rows)
