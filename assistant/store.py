@@ -561,8 +561,9 @@ class Store:
         missing = [sid for sid in ids if sid not in spans]
         if missing:
             got = self.sentences.get(ids=missing, include=["metadatas"])
-            metas = got["metadatas"]
-            rows = [(sid, str(m["doc_id"]), int(m["start"]), int(m["end"])) for sid, m in zip(got["ids"], metas)]
+            rows = [
+                (sid, str(m["doc_id"]), int(m["start"]), int(m["end"])) for sid, m in zip(got["ids"], got["metadatas"])
+            ]
             self._cache.put([], rows)
             spans.update((sid, (doc_id, start, end)) for sid, doc_id, start, end in rows)
         return [(*spans[sid], similarity) for sid, similarity in hits if sid in spans]
