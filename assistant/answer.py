@@ -39,7 +39,7 @@ class ExtractiveAnswerer:
         self.settings = settings
         if settings.ner not in ("spacy", "rules"):
             raise ValueError(f"ner must be spacy or rules, not {settings.ner!r}")
-        self.ner: Ner | None = get_ner() if settings.ner == "spacy" else None
+        self.ner: Ner | None = _ner_on_first_use if settings.ner == "spacy" else None
         self.reader = get_reader(settings.reader) if settings.reader else None
 
     def answer(self, question: str, vector: np.ndarray, passages: list[ScoredPassage]) -> Answer:
@@ -82,6 +82,11 @@ class ExtractiveAnswerer:
         answer = cite(question, [sentence], passages)
         answer.short_answer = sentence.text[start - sentence.start : min(end, sentence.end) - sentence.start].strip() or None
         return answer
+
+
+def _ner_on_first_use(text: str) -> list[Entity]:
+    """spaCy's recognizer, loaded (seconds) when an answer first needs it rather than when the assistant starts."""
+    return get_ner()(text)
 
 
 def short_answer(sentence: Sentence, question: str, qtype: QuestionType, ner: Ner | None = None) -> str | None:

@@ -125,23 +125,45 @@ def term_set(text: str) -> frozenset[str]:
 
 def merge_duplicates(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
     """Drop sentences that repeat a better one; within a document, the first telling keeps the score."""
-    kept: list[tuple[ScoredSentence, frozenset[str]]] = []
-    for s in ranked:
-        words = term_set(s.sentence.text)
-        for i, (k, kw) in enumerate(kept):
-            shared = len(words & kw)
-            if _mostly(shared, words) or _mostly(shared, kw):
-                # An earlier telling in the same document that says all the kept one says is cited instead.
-                earlier = k.sentence.doc_id == s.sentence.doc_id and s.sentence.start < k.sentence.start
-                if earlier and _mostly(shared, kw):
-                    kept[i] = (
-                        ScoredSentence(s.sentence, k.score, k.similarity, k.coverage, k.typed or s.typed, k.support),
-                        kw,
-                    )
-                break
-        else:
-            kept.append((s, words))
-    return [k for k, _ in kept]
+    words = [term_set(s.sentence.text) for s in ranked]
+    duplicate = _duplicates(words)
+    # Rows kept so far, each compared by its own words (also when a same-document telling replaced it).
+    is_kept = np.zeros(len(ranked), dtype=bool)
+    kept: dict[int, ScoredSentence] = {}
+    for i, s in enumerate(ranked):
+        # Kept rows are in rank order: the first kept one it repeats is the smallest such row.
+        repeats = np.flatnonzero(duplicate[i] & is_kept)
+        if not len(repeats):
+            is_kept[i] = True
+            kept[i] = s
+            continue
+        j = int(repeats[0])
+        k = kept[j]
+        # An earlier telling in the same document that says all the kept one says is cited instead.
+        earlier = k.sentence.doc_id == s.sentence.doc_id and s.sentence.start < k.sentence.start
+        if earlier and _mostly(len(words[i] & words[j]), words[j]):
+            kept[j] = ScoredSentence(s.sentence, k.score, k.similarity, k.coverage, k.typed or s.typed, k.support)
+    return list(kept.values())
+
+
+def _duplicates(words: list[frozenset[str]]) -> np.ndarray:
+    """For each pair of word sets, whether their shared words are most of either one (`_mostly`).
+
+    One matrix product instead of a set intersection per pair: a reranker's hundred sentences make
+    thousands of pairs.
+    """
+    vocabulary: dict[str, int] = {}
+    rows = [[vocabulary.setdefault(w, len(vocabulary)) for w in ws] for ws in words]
+    incidence = np.zeros((len(words), max(len(vocabulary), 1)), dtype=np.float32)
+    for i, columns in enumerate(rows):
+        incidence[i, columns] = 1.0
+    # Counts of shared words are small integers, exact in float32; the ratios are computed in float64
+    # exactly as `_mostly` computes them.
+    shared = (incidence @ incidence.T).astype(np.float64)
+    sizes = np.asarray([len(ws) for ws in words], dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mostly = (sizes > 0)[:, None] & (shared / sizes[:, None] >= DUPLICATE_OVERLAP)
+    return mostly | mostly.T
 
 
 def _mostly(shared: int, words: frozenset[str]) -> bool:

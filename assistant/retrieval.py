@@ -1,9 +1,10 @@
 """Finding the passages that may answer a question: dense, BM25, or both fused, then reranked.
 
-Hybrid retrieval runs three branches and fuses their rankings with reciprocal rank fusion (RRF):
-dense passage search, dense sentence search (a passage ranks by its best sentence) and BM25.
-The branches are independent and run side by side. Filters apply to every branch without Chroma's
-`where` (which is 30-50x slower): BM25 ranks only allowed rows, the passage branch asks the store's
+Hybrid retrieval fuses the rankings of up to three branches with reciprocal rank fusion (RRF):
+BM25, dense sentence search (a passage ranks by its best sentence) and dense passage search (off by
+default: `weight_dense` is 0, and a branch of weight 0 does not run). The branches are independent and
+run one after another, or side by side with `retrieval_threads` > 1. Filters apply to every branch without
+Chroma's `where` (which is 30-50x slower): BM25 ranks only allowed rows, the passage branch asks the store's
 filter table, and the sentence branch scores a narrow filter's passages exactly from the sentence vectors
 their records carry, or over-fetches for a broad one, falling back to `where` only when too few survive.
 """
@@ -11,8 +12,9 @@ their records carry, or over-fetches for a broad one, falling back to `where` on
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Protocol
 
 import numpy as np
@@ -71,7 +73,7 @@ def mmr(vectors: np.ndarray, relevance: np.ndarray, k: int, lam: float) -> list[
 
 
 class HybridRetriever:
-    """BM25 + dense passage + dense sentence branches, fused with RRF, reranked, optionally diversified."""
+    """BM25 + dense sentence (+ dense passage) branches, fused with RRF, reranked, optionally diversified."""
 
     def __init__(
         self, store: Store, lexical: LexicalIndex, settings: Settings, reranker: Reranker | None = None
@@ -81,7 +83,11 @@ class HybridRetriever:
         self.settings = settings
         self.reranker = reranker
         self._checked = time.monotonic()
-        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="retrieval")
+        self._pool = (
+            ThreadPoolExecutor(max_workers=settings.retrieval_threads, thread_name_prefix="retrieval")
+            if settings.retrieval_threads > 1
+            else None
+        )
 
     def _fresh(self) -> None:
         """Follow writes by other processes; against a shared server, check the store now and then."""
@@ -101,16 +107,17 @@ class HybridRetriever:
         if mask is not None and not mask.any():
             return []
         known: dict[str, Passage] = {}
-        # The branches are independent and spend their time in Chroma, bm25s and numpy, which release
-        # the GIL: run them side by side.
-        branches: list[tuple[float, Future[list[str]]]] = []
+        branches: list[tuple[float, Callable[[], list[str]]]] = []
         if s.retrieval in ("hybrid", "bm25"):
-            branches.append((s.weight_bm25, self._pool.submit(self._bm25, question, mask)))
+            branches.append((s.weight_bm25, partial(self._bm25, question, mask)))
         if s.retrieval in ("hybrid", "dense"):
-            branches.append((s.weight_dense, self._pool.submit(self._dense_passages, vector, filters, mask, known)))
+            branches.append((s.weight_dense, partial(self._dense_passages, vector, filters, mask, known)))
         if s.retrieval == "hybrid":
-            branches.append((s.weight_sentence, self._pool.submit(self._dense_sentences, vector, mask)))
-        fused = rrf([(weight, branch.result()) for weight, branch in branches], s.rrf_k)
+            branches.append((s.weight_sentence, partial(self._dense_sentences, vector, mask)))
+        # A branch that adds nothing to the fused scores is not run; a single mode runs its branch whatever its weight.
+        if len(branches) > 1:
+            branches = [(weight, branch) for weight, branch in branches if weight > 0]
+        fused = rrf(self._run(branches), s.rrf_k)
         # Reranking and MMR choose among more candidates than they keep.
         depth = max(k, s.rerank_candidates) if (s.rerank and self.reranker) or s.mmr else k
         top = sorted(fused, key=lambda pid: -fused[pid])[:depth]
@@ -121,6 +128,13 @@ class HybridRetriever:
         if s.mmr and len(candidates) > k:
             return self._diversify(candidates, k)
         return candidates[:k]
+
+    def _run(self, branches: list[tuple[float, Callable[[], list[str]]]]) -> list[tuple[float, list[str]]]:
+        """Each branch's ranking, computed in the calling thread or side by side in the pool."""
+        if self._pool is None:
+            return [(weight, branch()) for weight, branch in branches]
+        futures = [(weight, self._pool.submit(branch)) for weight, branch in branches]
+        return [(weight, future.result()) for weight, future in futures]
 
     def _bm25(self, question: str, mask: np.ndarray | None) -> list[str]:
         return [pid for pid, _ in self.lexical.search(question, self.settings.branch_k, mask)]

@@ -58,12 +58,20 @@ class Settings:
     retrieval: str = "hybrid"
     # Reciprocal rank fusion: a branch adds weight / (rrf_k + rank); 60 is the usual constant from the paper.
     rrf_k: int = 60
+    # A branch of weight 0 does not run. The dense passage branch (a passage's mean vector) catches questions
+    # answered across sentences; on our sets it changed nothing measurable beside the sentence branch (SQuAD
+    # hit@1/hit@5 +0.2/-0.1 points without it) and costs a second HNSW query (1.5-2 ms at 100k passages):
+    # 0 trades that robustness for speed.
     weight_dense: float = 1.0
     # Sentence-level dense search finds passages whose one sentence answers, diluted in the passage mean.
     weight_sentence: float = 1.0
     weight_bm25: float = 1.0
     # Candidates each branch contributes to fusion.
     branch_k: int = 30
+    # Threads that run the branches side by side; 1 runs them one after another in the asking thread, which
+    # measured faster on 2 cores: each branch takes 1-2 ms, Chroma's queries hold the GIL for much of theirs,
+    # and handing work to threads costs about what it saves (docs/benchmarks.md). Try 3 on idle cores.
+    retrieval_threads: int = 1
     # Rerank the best fused candidates with the evidence signals (or `reranker`) before keeping top_k.
     rerank: bool = True
     rerank_candidates: int = 20

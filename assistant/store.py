@@ -8,7 +8,8 @@ leaves a marker that `recover()` cleans up on the next open.
 
 Everything the index is lives in Chroma: with `chroma_url` set (a Chroma server) every process on every
 machine sees the same passages, vectors and document texts. Local files are caches derived from Chroma
-(e.g. a lexical index), kept valid by comparing `generation()`, which changes with every write.
+(e.g. a lexical index), kept valid by comparing `generation()`, which changes with every write, or keyed
+by content-hash ids (`passage-cache.sqlite3`: the records retrieval reads, see `assistant.passage_cache`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from assistant.filter_table import PassageFilterTable, date_number
+from assistant.passage_cache import PassageCache, PassageRow, SentenceRow
 from assistant.settings import Settings
 from assistant.types import Document, Filters, Passage, Sentence
 
@@ -153,6 +155,9 @@ class Store:
                     f"the index at {self.location} was built with embedding model {found!r}, "
                     f"not {model!r}: use that model, or a new --index"
                 )
+        self._cache = PassageCache(self.local_cache_path("passage-cache.sqlite3"), dimension)
+        if not self._cache.filled:
+            self._fill_cache()
 
     @property
     def location(self) -> str:
@@ -277,6 +282,10 @@ class Store:
             meta["sentence_vectors"] = pack_vectors(sentence_vectors[rows])
         self._add(self.passages, passages, passage_vectors, metas)
         self._added.extend((p.id, m) for p, m in zip(passages, metas))
+        self._cache.put(
+            [_cache_row(p.id, p.text, m, self.dimension) for p, m in zip(passages, metas)],
+            [(s.id, s.doc_id, s.start, s.end) for s in sentences],
+        )
 
     def _add(self, col: Any, units: Sequence[Passage | Sentence], vectors: np.ndarray, metas: list[dict]) -> None:
         # `add`, not `upsert` (a third faster here): a document's old units are always deleted before
@@ -296,6 +305,7 @@ class Store:
             where = {"doc_id": {"$in": list(doc_ids[i : i + _PAGE])}}
             for col in (self.passages, self.sentences):
                 col.delete(where=where)
+        self._cache.remove_documents(doc_ids)
         self._removed.extend(doc_ids)
 
     def forget(self, doc_id: str) -> None:
@@ -368,8 +378,7 @@ class Store:
         own filtered search run.
         """
         if not filters:
-            hits = self._query(self.passages, vector, k, None)
-            return [(passage_from(t, m), s) for t, m, s in hits]
+            return self._fetch(self.nearest_passage_ids(vector, k))
         table = self.filter_table()
         mask = table.allowed(filters)
         allowed = int(mask.sum())
@@ -389,8 +398,7 @@ class Store:
             kept = [(pid, 1.0 - float(d)) for pid, d, r in zip(ids, distances, rows) if r >= 0 and mask[r]][:k]
             if len(kept) == min(k, allowed):
                 return self._fetch(kept)
-        hits = self._query(self.passages, vector, k, where_clause(filters))
-        return [(passage_from(t, m), s) for t, m, s in hits]
+        return self._fetch(self.nearest_passage_ids(vector, k, where_clause(filters)))
 
     def filter_table(self) -> PassageFilterTable:
         """The filter table, current with the index: read from disk, or rebuilt from Chroma when stale."""
@@ -420,43 +428,48 @@ class Store:
         return self._fetch([(got["ids"][i], float(scores[i])) for i in top])
 
     def _fetch(self, scored: list[tuple[str, float]]) -> list[tuple[Passage, float]]:
-        """These passages' texts and metadata, in the given order."""
-        rows = self.passages.get(ids=[pid for pid, _ in scored], include=["documents", "metadatas"])
-        self._remember_sentence_vectors(rows["documents"], rows["metadatas"])
-        by_id = dict(zip(rows["ids"], zip(rows["documents"], rows["metadatas"])))
-        return [(passage_from(*by_id[pid]), score) for pid, score in scored if pid in by_id]
+        """These passages, in the given order."""
+        found = self.get_passages([pid for pid, _ in scored])
+        return [(found[pid], score) for pid, score in scored if pid in found]
 
-    def _query(self, col: Any, vector: np.ndarray, k: int, where: dict | None) -> list[tuple[str, dict, float]]:
-        # No `count()` first: Chroma caps n_results itself, and counting costs more than the query at 100k.
-        if k <= 0:
-            return []
-        got = col.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=k,
-            where=where or None,
-            include=["documents", "metadatas", "distances"],
-        )
-        self._remember_sentence_vectors(got["documents"][0], got["metadatas"][0])
-        # Chroma's cosine distance is 1 - cosine similarity.
-        return [
-            (t, m, 1.0 - float(d))
-            for t, m, d in zip(got["documents"][0], got["metadatas"][0], got["distances"][0])
-        ]
+    def _records(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any], np.ndarray]]:
+        """(text, metadata, sentence vectors) of these passages: from the local cache, else from Chroma (then
+        cached). Unknown ids are left out."""
+        found = self._cache.passages(ids)
+        missing = [pid for pid in dict.fromkeys(ids) if pid not in found]
+        if missing:
+            rows = self._cache_rows(self.passages.get(ids=missing, include=["documents", "metadatas"]))
+            self._cache.put(rows, _sentence_rows(rows))
+            found.update((pid, (text, meta, vectors)) for pid, _, text, meta, vectors in rows)
+        return found
 
-    def _remember_sentence_vectors(self, texts: Sequence[str], metas: Sequence[dict[str, Any]]) -> None:
-        """Keep the sentence vectors that came with retrieved passages, for `sentence_vectors`."""
-        for text, meta in zip(texts, metas):
-            packed = meta.get("sentence_vectors")
-            if not packed:
-                continue
-            sentences = passage_from(text, meta).sentences()
-            with self._recent_lock:
-                for sentence, vector in zip(sentences, unpack_vectors(str(packed), self.dimension)):
-                    # Keyed by id (which covers the text): a re-ingested document never gets old vectors.
-                    self._recent_sentences[sentence.id] = vector
-                    self._recent_sentences.move_to_end(sentence.id)
-                while len(self._recent_sentences) > _RECENT_SENTENCES:
-                    self._recent_sentences.popitem(last=False)
+    def _remember_sentence_vectors(self, passage: Passage, vectors: np.ndarray) -> None:
+        """Keep the sentence vectors that came with a retrieved passage, for `sentence_vectors`."""
+        if not len(vectors):
+            return
+        with self._recent_lock:
+            for sentence, vector in zip(passage.sentences(), vectors):
+                # Keyed by id (which covers the text): a re-ingested document never gets old vectors.
+                self._recent_sentences[sentence.id] = vector
+                self._recent_sentences.move_to_end(sentence.id)
+            while len(self._recent_sentences) > _RECENT_SENTENCES:
+                self._recent_sentences.popitem(last=False)
+
+    def _fill_cache(self) -> None:
+        """Copy every passage record into the local cache: once, for an index written before it existed."""
+        offset = 0
+        while True:
+            rows = self._cache_rows(self.passages.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset))
+            self._cache.put(rows, _sentence_rows(rows))
+            if len(rows) < _PAGE:
+                break
+            offset += _PAGE
+        self._cache.mark_filled()
+
+    def _cache_rows(self, got: dict[str, Any]) -> list[PassageRow]:
+        """The passage records of a Chroma `get` (with documents and metadatas) as cache rows."""
+        records = zip(got["ids"], got["documents"], got["metadatas"])
+        return [_cache_row(pid, text, meta, self.dimension) for pid, text, meta in records]
 
     def sentence_vectors(self, sentences: Sequence[Sentence]) -> np.ndarray:
         """The stored embeddings of these sentences, in the same order.
@@ -501,10 +514,12 @@ class Store:
         """Passages by id (a direct lookup, no filter scan); unknown ids are left out."""
         if not ids:
             return {}
-        got = self.passages.get(ids=list(ids), include=["documents", "metadatas"])
-        # Answers and the reranker score these passages' sentences: keep the vectors that came with them.
-        self._remember_sentence_vectors(got["documents"], got["metadatas"])
-        return {pid: passage_from(t, m) for pid, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        out = {}
+        for pid, (text, meta, vectors) in self._records(ids).items():
+            out[pid] = passage_from(text, meta)
+            # Answers and the reranker score these passages' sentences: keep the vectors that came with them.
+            self._remember_sentence_vectors(out[pid], vectors)
+        return out
 
     def passage_vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored embeddings of these passages, in the same order."""
@@ -512,44 +527,62 @@ class Store:
         by_id = dict(zip(got["ids"], got["embeddings"]))
         return np.asarray([by_id[i] for i in ids], dtype=np.float32)
 
-    def nearest_passage_ids(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+    def nearest_passage_ids(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
         """Ids and similarities of the `k` nearest passages: no texts or metadata, which cost more than the search."""
-        if k <= 0:
-            return []
-        got = self.passages.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k, include=["distances"]
-        )
-        return [(pid, 1.0 - float(d)) for pid, d in zip(got["ids"][0], got["distances"][0])]
+        return _nearest_ids(self.passages, vector, k, where)
 
     def nearest_sentence_spans(
         self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None
     ) -> list[tuple[str, int, int, float]]:
         """(doc_id, start, end, similarity) of the nearest sentences, without their texts; `doc_ids` restricts
         them (a slow `where` scan: use sparingly)."""
-        if k <= 0:
-            return []
-        got = self.sentences.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=k,
-            where={"doc_id": {"$in": list(doc_ids)}} if doc_ids is not None else None,
-            include=["metadatas", "distances"],
-        )
-        return [
-            (str(m["doc_id"]), int(m["start"]), int(m["end"]), 1.0 - float(d))
-            for m, d in zip(got["metadatas"][0], got["distances"][0])
-        ]
+        where = {"doc_id": {"$in": list(doc_ids)}} if doc_ids is not None else None
+        hits = _nearest_ids(self.sentences, vector, k, where)
+        ids = [sid for sid, _ in hits]
+        # The spans come from the local cache: Chroma's metadata of 30 hits costs twice the search.
+        spans = self._cache.sentence_spans(ids)
+        missing = [sid for sid in ids if sid not in spans]
+        if missing:
+            got = self.sentences.get(ids=missing, include=["metadatas"])
+            rows = [
+                (sid, str(m["doc_id"]), int(m["start"]), int(m["end"])) for sid, m in zip(got["ids"], got["metadatas"])
+            ]
+            self._cache.put([], rows)
+            spans.update((sid, (doc_id, start, end)) for sid, doc_id, start, end in rows)
+        return [(*spans[sid], similarity) for sid, similarity in hits if sid in spans]
 
     def best_sentence_scores(self, vector: np.ndarray, passage_ids: Sequence[str]) -> dict[str, float]:
         """Each passage's best sentence similarity, scored exactly from the sentence vectors its record carries."""
         if not passage_ids:
             return {}
-        got = self.passages.get(ids=list(passage_ids), include=["metadatas"])
         query = np.asarray(vector, dtype=np.float32)
-        return {
-            pid: float((unpack_vectors(str(m["sentence_vectors"]), self.dimension) @ query).max())
-            for pid, m in zip(got["ids"], got["metadatas"])
-            if m.get("sentence_vectors")
-        }
+        records = self._records(passage_ids)
+        return {pid: float((vectors @ query).max()) for pid, (_, _, vectors) in records.items() if len(vectors)}
+
+
+def _nearest_ids(col: Any, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+    # No `count()` first: Chroma caps n_results itself, and counting costs more than the query at 100k.
+    if k <= 0:
+        return []
+    got = col.query(
+        query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k, where=where, include=["distances"]
+    )
+    # Chroma's cosine distance is 1 - cosine similarity.
+    return [(uid, 1.0 - float(d)) for uid, d in zip(got["ids"][0], got["distances"][0])]
+
+
+def _cache_row(pid: str, text: str, meta: dict[str, Any], dimension: int) -> PassageRow:
+    """A Chroma passage record as a cache row: its sentence vectors unpacked beside the rest of its metadata."""
+    rest = {k: v for k, v in meta.items() if k != "sentence_vectors"}
+    return pid, str(meta["doc_id"]), text, rest, unpack_vectors(str(meta.get("sentence_vectors") or ""), dimension)
+
+
+def _sentence_rows(rows: Sequence[PassageRow]) -> list[SentenceRow]:
+    return [
+        (s.id, s.doc_id, s.start, s.end) for _, _, text, meta, _ in rows for s in passage_from(text, meta).sentences()
+    ]
 
 
 class _ServerLock:

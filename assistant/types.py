@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 
@@ -71,7 +72,13 @@ class Sentence:
 
     @property
     def id(self) -> str:
-        return stable_id("s", self.doc_id, self.start, self.end, self.text)
+        return _sentence_id(self.doc_id, self.start, self.end, self.text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _sentence_id(doc_id: str, start: int, end: int, text: str) -> str:
+    # Every question looks up the vectors of a hundred sentences by id, mostly the same ones again: hash once.
+    return stable_id("s", doc_id, start, end, text)
 
 
 @dataclass(frozen=True)

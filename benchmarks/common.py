@@ -37,15 +37,24 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def latencies_ms(func: Callable[[Any], object], inputs: list[Any]) -> dict[str, float]:
-    """p50/p95 in ms of `func` over `inputs` (after one warm-up call)."""
-    func(inputs[0])
-    times = []
+def latencies_ms(funcs: dict[str, Callable[[Any], object]], inputs: list[Any]) -> dict[str, dict[str, float]]:
+    """p50/p95 in ms of each function over `inputs` (after one warm-up call each).
+
+    The functions take turns input by input, so that load from other processes on the shared cores falls
+    on all of them alike and their ratios stay meaningful.
+    """
+    for func in funcs.values():
+        func(inputs[0])
+    times: dict[str, list[float]] = {name: [] for name in funcs}
     for item in inputs:
-        start = time.perf_counter()
-        func(item)
-        times.append((time.perf_counter() - start) * 1000)
-    return {"p50_ms": round(percentile(times, 50), 2), "p95_ms": round(percentile(times, 95), 2), "n": len(times)}
+        for name, func in funcs.items():
+            start = time.perf_counter()
+            func(item)
+            times[name].append((time.perf_counter() - start) * 1000)
+    return {
+        name: {"p50_ms": round(percentile(t, 50), 2), "p95_ms": round(percentile(t, 95), 2), "n": len(t)}
+        for name, t in times.items()
+    }
 
 
 @contextmanager

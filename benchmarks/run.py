@@ -1,5 +1,5 @@
-"""Every benchmark in one go: embedding backends, ingest, query latency, cold start and memory, and
-incremental updates of the largest index.
+"""Every benchmark in one go: embedding backends, ingest, query latency and its breakdown, cold start and memory,
+and incremental updates of the largest index.
 
     python benchmarks/run.py            # the figures in docs/benchmarks.md (about 15-20 minutes on 2 cores)
     python benchmarks/run.py --quick    # smaller corpus and indexes, a few minutes
@@ -38,20 +38,22 @@ def summary(
     largest = max(r["passages"] for r in query["rows"])
     at = {r["what"]: r for r in query["rows"] if r["passages"] == largest}
     floor = at["floor: embed + raw Chroma query"]["p50_ms"]
-    best = next((at[w] for w in ("retrieve (hybrid)", "retrieve (dense)") if w in at), None)
     ask = next(r for w, r in at.items() if w.startswith("ask"))
     rows = [
         {"target": "ingest >= 0.85x raw encode", "measured": f"{ingest['ratio']}x", "met": ingest["ratio"] >= 0.85},
     ]
-    if best:
-        ratio = best["p50_ms"] / floor
-        rows.append(
-            {
-                "target": f"{best['what']} p50 <= 1.5x floor at {largest}",
-                "measured": f"{ratio:.2f}x ({best['p50_ms']} vs {floor} ms)",
-                "met": ratio <= 1.5,
-            }
-        )
+    # The target is on hybrid retrieval (fusion); the reranked default is reported beside it.
+    for what in ("retrieve (hybrid)", "retrieve (hybrid + rerank, default)"):
+        if what in at:
+            ratio = at[what]["p50_ms"] / floor
+            target = what == "retrieve (hybrid)"
+            rows.append(
+                {
+                    "target": f"{what} p50" + (" <= 1.5x floor" if target else "") + f" at {largest}",
+                    "measured": f"{ratio:.2f}x ({at[what]['p50_ms']} vs {floor} ms)",
+                    "met": ratio <= 1.5 if target else "-",
+                }
+            )
     rows.append(
         {"target": f"ask p50 <= 300 ms at {largest}", "measured": f"{ask['p50_ms']} ms", "met": ask["p50_ms"] <= 300}
     )
@@ -85,6 +87,7 @@ def main() -> None:
     embedders = part("embedders.py", *(["--sentences", "300", "--rounds", "1"] if args.quick else []))
     ingest = part("ingest.py", "--passages", "600" if args.quick else "2000")
     query = part("query.py", "--sizes", *sizes)
+    part("breakdown.py", "--size", sizes[-1])
     startup = part("startup.py", "--sizes", sizes[0], sizes[-1])
     update = part("update.py", "--size", sizes[-1])
     rows = summary(ingest, query, startup, update)

@@ -107,3 +107,21 @@ def test_filtered_retrieval_is_the_same_scored_exactly_or_searched(
     query = "storm cancelled the island harvest"
     got = [sp.passage.id for sp in exact.retrieve(query, k=3, filters=filters)]
     assert got and got == [sp.passage.id for sp in searched.retrieve(query, k=3, filters=filters)]
+
+
+def test_branches_in_threads_or_one_after_another_agree(news: tuple[Assistant, dict[str, Path]]) -> None:
+    bot, _ = news
+    threaded = Assistant(settings=bot.settings.replace(retrieval_threads=3))
+    for question in ("who retired from the lighthouse?", "storm at the pier", "apple growers"):
+        inline = [(sp.passage.id, sp.score) for sp in bot.retrieve(question, k=3)]
+        assert [(sp.passage.id, sp.score) for sp in threaded.retrieve(question, k=3)] == inline
+
+
+def test_a_branch_of_weight_zero_does_not_run(news: tuple[Assistant, dict[str, Path]]) -> None:
+    bot, _ = news
+    settings = bot.settings.replace(rerank=False, weight_dense=1.0)
+    # The dense passage branch ranks every passage of this small index: run, it would bring in all of them.
+    assert len(Assistant(settings=settings).retrieve("lighthouse keeper", k=10)) == 3
+    bm25_only = Assistant(settings=settings.replace(weight_dense=0.0, weight_sentence=0.0))
+    found = bm25_only.retrieve("lighthouse keeper", k=10)
+    assert [sp.passage.source for sp in found] == [str(news[1]["lighthouse.txt"])]

@@ -198,3 +198,4 @@ def test_exact_sentence_scores_match_the_sentence_search(news: Path, make_assist
         expected = max(s for d, a, b, s in spans if d == p.doc_id and p.start <= a and b <= p.end)
         # The passage record carries its sentences' vectors as float16.
         assert best[pid] == pytest.approx(expected, abs=2e-3)
+
