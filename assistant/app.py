@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -78,6 +79,8 @@ class Assistant:
             else HybridRetriever(self.store, self.lexical, self.settings, make_reranker(self.settings, scorer))
         )
         self._answerer = ExtractiveAnswerer(scorer, self.settings)
+        # Questions are embedded in these threads (they start on first use), see `_embed_meanwhile`.
+        self._embedding = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="embed")
         # One answerer per model backend, so each call may pick its own (a chat user switching models).
         # Creating them is cheap: each loads its model on first use.
         self._generators = {
@@ -138,12 +141,16 @@ class Assistant:
     def embed_question(self, question: str) -> np.ndarray:
         return self.embedder.encode([question])[0]
 
+    def _embed_meanwhile(self, question: str) -> Future[np.ndarray]:
+        """Embed the question in a worker thread while retrieval starts on what needs no vector (BM25)."""
+        return self._embedding.submit(self.embed_question, question)
+
     def retrieve(
         self, question: str, k: int | None = None, filters: Filters | None = None
     ) -> list[ScoredPassage]:
         """The passages most likely to answer `question`, best first."""
         question = clean_question(question)
-        return self._retriever.retrieve(question, self.embed_question(question), k or self.settings.top_k, filters)
+        return self._retriever.retrieve(question, self._embed_meanwhile(question), k or self.settings.top_k, filters)
 
     def ask(
         self,
@@ -186,9 +193,9 @@ class Assistant:
             resolve(question, history) if history else None
         )
         query = resolved or question
-        vector = self.embed_question(query)
+        vector = self._embed_meanwhile(query)
         passages = self._retriever.retrieve(query, vector, k or self.settings.top_k, filters)
-        answer = self._answerer.answer(query, vector, passages)
+        answer = self._answerer.answer(query, vector.result(), passages)
         answer.question, answer.resolved_question = question, resolved
         if backend == "extractive":
             yield from answer_pieces(answer)

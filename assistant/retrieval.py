@@ -1,19 +1,21 @@
 """Finding the passages that may answer a question: dense, BM25, or both fused, then reranked.
 
-Hybrid retrieval fuses the rankings of up to three branches with reciprocal rank fusion (RRF):
-BM25, dense sentence search (a passage ranks by its best sentence) and dense passage search (off by
-default: `weight_dense` is 0, and a branch of weight 0 does not run). The branches are independent and
-run one after another, or side by side with `retrieval_threads` > 1. Filters apply to every branch without
-Chroma's `where` (which is 30-50x slower): BM25 ranks only allowed rows, the passage branch asks the store's
-filter table, and the sentence branch scores a narrow filter's passages exactly from the sentence vectors
-their records carry, or over-fetches for a broad one, falling back to `where` only when too few survive.
+Hybrid retrieval fuses the rankings of up to three branches with reciprocal rank fusion (RRF): BM25,
+dense sentence search (a passage ranks by its best sentence) and dense passage search (off by default:
+`weight_dense` is 0, and a branch of weight 0 does not run). The branches are independent and run one after
+another, or side by side with `retrieval_threads` > 1. The question's vector may still be being computed
+when retrieval starts (a `Future`): BM25, which needs only the words, runs meanwhile, so the embedding's
+time on one core overlaps BM25's on the other. Filters apply to every branch without Chroma's `where`
+(which is 30-50x slower): BM25 ranks only allowed rows, the passage branch asks the store's filter table,
+and the sentence branch scores a narrow filter's passages exactly from the sentence vectors their records
+carry, or over-fetches for a broad one, falling back to `where` only when too few survive.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Protocol
 
@@ -28,11 +30,18 @@ from assistant.types import Filters, Passage, ScoredPassage
 # The filtered sentence branch asks Chroma for at most this many results before falling back to `where`.
 MAX_OVERFETCH = 1000
 
+# The question's embedding, or its computation under way.
+Vector = np.ndarray | Future[np.ndarray]
+
+
+def ready(vector: Vector) -> np.ndarray:
+    """The embedding itself, waiting for it if it is still being computed."""
+    return vector.result() if isinstance(vector, Future) else vector
+
 
 class Retriever(Protocol):
-    def retrieve(
-        self, question: str, vector: np.ndarray, k: int, filters: Filters | None = None
-    ) -> list[ScoredPassage]: ...
+    def retrieve(self, question: str, vector: Vector, k: int, filters: Filters | None = None) -> list[ScoredPassage]:
+        ...
 
 
 class DenseRetriever:
@@ -41,10 +50,8 @@ class DenseRetriever:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def retrieve(
-        self, question: str, vector: np.ndarray, k: int, filters: Filters | None = None
-    ) -> list[ScoredPassage]:
-        return [ScoredPassage(p, score) for p, score in self.store.query_passages(vector, k, filters)]
+    def retrieve(self, question: str, vector: Vector, k: int, filters: Filters | None = None) -> list[ScoredPassage]:
+        return [ScoredPassage(p, score) for p, score in self.store.query_passages(ready(vector), k, filters)]
 
 
 def rrf(rankings: Iterable[tuple[float, list[str]]], k: int) -> dict[str, float]:
@@ -96,9 +103,7 @@ class HybridRetriever:
         if due:
             self._checked = time.monotonic()
 
-    def retrieve(
-        self, question: str, vector: np.ndarray, k: int, filters: Filters | None = None
-    ) -> list[ScoredPassage]:
+    def retrieve(self, question: str, vector: Vector, k: int, filters: Filters | None = None) -> list[ScoredPassage]:
         self._fresh()
         s = self.settings
         if s.retrieval not in ("hybrid", "dense", "bm25"):
@@ -108,6 +113,7 @@ class HybridRetriever:
             return []
         known: dict[str, Passage] = {}
         branches: list[tuple[float, Callable[[], list[str]]]] = []
+        # BM25 first: it needs no vector, so it runs while the question is still being embedded.
         if s.retrieval in ("hybrid", "bm25"):
             branches.append((s.weight_bm25, partial(self._bm25, question, mask)))
         if s.retrieval in ("hybrid", "dense"):
@@ -124,7 +130,7 @@ class HybridRetriever:
         known.update(self.store.get_passages([pid for pid in top if pid not in known]))
         candidates = [ScoredPassage(known[pid], fused[pid]) for pid in top if pid in known]
         if s.rerank and self.reranker is not None:
-            candidates = self.reranker.rerank(question, vector, candidates)
+            candidates = self.reranker.rerank(question, ready(vector), candidates)
         if s.mmr and len(candidates) > k:
             return self._diversify(candidates, k)
         return candidates[:k]
@@ -140,9 +146,9 @@ class HybridRetriever:
         return [pid for pid, _ in self.lexical.search(question, self.settings.branch_k, mask)]
 
     def _dense_passages(
-        self, vector: np.ndarray, filters: Filters | None, mask: np.ndarray | None, known: dict[str, Passage]
+        self, vector: Vector, filters: Filters | None, mask: np.ndarray | None, known: dict[str, Passage]
     ) -> list[str]:
-        n = self.settings.branch_k
+        n, vector = self.settings.branch_k, ready(vector)
         if mask is None:
             # Ids only: the few passages that survive fusion are fetched once, afterwards.
             return [pid for pid, _ in self.store.nearest_passage_ids(vector, n)]
@@ -152,8 +158,8 @@ class HybridRetriever:
         known.update(kept)
         return [pid for pid, _ in kept]
 
-    def _dense_sentences(self, vector: np.ndarray, mask: np.ndarray | None) -> list[str]:
-        n = self.settings.branch_k
+    def _dense_sentences(self, vector: Vector, mask: np.ndarray | None) -> list[str]:
+        n, vector = self.settings.branch_k, ready(vector)
         if mask is not None and int(mask.sum()) <= self.settings.filter_exact_passages:
             # Few passages allowed: score their sentences exactly from the vectors their records carry.
             best = self.store.best_sentence_scores(vector, self.lexical.allowed_ids(mask))

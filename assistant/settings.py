@@ -54,15 +54,16 @@ class Settings:
     passage_chars: int = 600
     passage_overlap_sentences: int = 1
     top_k: int = 5
-    # Retrieval: `hybrid` fuses BM25, dense passage and dense sentence search; `dense` and `bm25` use one.
+    # Retrieval: `hybrid` fuses BM25, dense sentence and (weight_dense > 0) dense passage search; `dense` and
+    # `bm25` use one.
     retrieval: str = "hybrid"
     # Reciprocal rank fusion: a branch adds weight / (rrf_k + rank); 60 is the usual constant from the paper.
     rrf_k: int = 60
-    # A branch of weight 0 does not run. The dense passage branch (a passage's mean vector) catches questions
-    # answered across sentences; on our sets it changed nothing measurable beside the sentence branch (SQuAD
-    # hit@1/hit@5 +0.2/-0.1 points without it) and costs a second HNSW query (1.5-2 ms at 100k passages):
-    # 0 trades that robustness for speed.
-    weight_dense: float = 1.0
+    # A branch of weight 0 does not run. The dense passage branch (a passage's mean vector) is off by default:
+    # beside the sentence branch it added nothing measurable (without it, reranked: SQuAD hit@1/hit@5
+    # 74.8/94.6 vs 74.6/94.7, seed hit@1 95.5 vs 90.9, same answers) and costs a second HNSW query per
+    # question (1.5-2 ms at 100k passages, docs/benchmarks.md).
+    weight_dense: float = 0.0
     # Sentence-level dense search finds passages whose one sentence answers, diluted in the passage mean.
     weight_sentence: float = 1.0
     weight_bm25: float = 1.0

@@ -31,7 +31,7 @@ from benchmarks.indexes import cached_index
 VARIANTS: dict[str, dict[str, Any]] = {
     "hybrid + rerank, default": {},
     "hybrid": {"retrieval": "hybrid", "rerank": False},
-    "hybrid without the dense passage branch": {"retrieval": "hybrid", "rerank": False, "weight_dense": 0.0},
+    "hybrid with the dense passage branch": {"retrieval": "hybrid", "rerank": False, "weight_dense": 1.0},
     "dense": {"retrieval": "dense", "rerank": False},
     "bm25": {"retrieval": "bm25", "rerank": False},
 }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +127,22 @@ def test_a_branch_of_weight_zero_does_not_run(news: tuple[Assistant, dict[str, P
     bm25_only = Assistant(settings=settings.replace(weight_dense=0.0, weight_sentence=0.0))
     found = bm25_only.retrieve("lighthouse keeper", k=10)
     assert [sp.passage.source for sp in found] == [str(news[1]["lighthouse.txt"])]
+
+
+@pytest.mark.parametrize("rerank", [True, False])  # without reranking, dense retrieval is the plain DenseRetriever
+@pytest.mark.parametrize("mode", ["hybrid", "dense"])
+def test_a_vector_still_being_computed_retrieves_the_same(
+    news: tuple[Assistant, dict[str, Path]], mode: str, rerank: bool
+) -> None:
+    bot, _ = news
+    bot = Assistant(settings=bot.settings.replace(retrieval=mode, rerank=rerank))
+    question = "who retired from the lighthouse?"
+    vector = bot.embed_question(question)
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(lambda: (time.sleep(0.2), vector)[1])  # BM25 runs before it is ready
+        meanwhile = bot._retriever.retrieve(question, pending, 3)
+    given = bot._retriever.retrieve(question, vector, 3)
+    assert [(sp.passage.id, sp.score) for sp in meanwhile] == [(sp.passage.id, sp.score) for sp in given]
+    assert [(sp.passage.id, sp.score) for sp in bot.retrieve(question, k=3)] == [
+        (sp.passage.id, sp.score) for sp in given
+    ]
