@@ -47,7 +47,8 @@ def run(size: int, count: int, qs: list[str], workdir: Path) -> dict[str, Any]:
     open_seconds = time.perf_counter() - start
     passages = bot.stats()["passages"]
     k = bot.settings.branch_k
-    search_before = latencies_ms(lambda q: bot.lexical.search(q, k), qs)
+    search = {"bm25 search": lambda q: bot.lexical.search(q, k)}
+    search_before = latencies_ms(search, qs)["bm25 search"]
 
     spent: dict[str, float] = {}
     real = bot.embedder
@@ -62,7 +63,7 @@ def run(size: int, count: int, qs: list[str], workdir: Path) -> dict[str, Any]:
         embed_s.append(spent.get("embed", 0.0))
         assert report.ok and len(report.added) == 1, report.summary()
     bot.embedder = real
-    search_after = latencies_ms(lambda q: bot.lexical.search(q, k), qs)
+    search_after = latencies_ms(search, qs)["bm25 search"]
 
     delete_s = []
     for path in files:
