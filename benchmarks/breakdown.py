@@ -72,6 +72,9 @@ def measure(size: int, qs: list[str], k: int) -> dict[str, Any]:
         ),
         "evidence reranking of 20 candidates": lambda q: retriever.reranker.rerank(q, vectors[q], candidates[q]),
         "retrieve (hybrid): embedding + all of the above": lambda q: bot.retrieve(q, k=k),
+        "the same, embedding first, then retrieval (no overlap with BM25)": lambda q: bot._retriever.retrieve(
+            q, bot.embed_question(q), k
+        ),
         "answer from the top 5 (extractive)": lambda q: bot._answerer.answer(q, vectors[q], candidates[q][:k]),
         "ask (hybrid)": lambda q: bot.ask(q, k=k),
     }
