@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import functools
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import CACHE, ROOT, load_average, peak_rss_mb, settings, table, write_json
+from common import ROOT, load_average, peak_rss_mb, scratch_dir, settings, table, write_json
 
 from assistant.app import Assistant
 from assistant.embeddings import Embedder
@@ -110,12 +108,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--passages", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "ingest.json")
     args = parser.parse_args(argv)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(dir=CACHE, prefix="ingest-"))
-    try:
+    with scratch_dir("ingest-") as workdir:
         result = run(args.passages, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
     result["load"] = load_average()
     rows = [
         {"what": "raw model.encode of the passages", "passages/s": result["raw_encode_passages_per_s"]},

@@ -13,12 +13,11 @@ import argparse
 import json
 import shutil
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from common import CACHE, ROOT, latencies_ms, load_average, settings, table, write_json
+from common import ROOT, latencies_ms, load_average, scratch_dir, settings, table, write_json
 
 from assistant.app import Assistant
 from benchmarks.corpus import articles, sentence_pool
@@ -101,12 +100,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--questions", type=int, default=40)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "update.json")
     args = parser.parse_args(argv)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(dir=CACHE, prefix="update-"))
-    try:
+    with scratch_dir("update-") as workdir:
         result = run(args.size, args.articles, questions(args.questions), workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
     result["load"] = load_average()
     before, after = result["bm25_search_before_writes"], result["bm25_search_after_writes"]
     rows = [
