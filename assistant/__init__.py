@@ -4,5 +4,7 @@ from assistant.settings import Settings  # noqa: I001  (first: it switches the l
 from assistant.app import Assistant
 from assistant.types import Answer, Citation, Document, Filters, IngestReport, Passage, ScoredPassage
 
-__all__ = ["Answer", "Assistant", "Citation", "Document", "Filters", "IngestReport", "Passage", "ScoredPassage", "Settings"]
+__all__ = [
+    "Answer", "Assistant", "Citation", "Document", "Filters", "IngestReport", "Passage", "ScoredPassage", "Settings",
+]
 __version__ = "0.1.0"

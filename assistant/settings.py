@@ -164,7 +164,7 @@ class Settings:
             raise ValueError(f"backend {self.backend!r} is not one of {', '.join(BACKENDS)}")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from `env` (default: `os.environ`), then `overrides` (None values are ignored)."""
         env = os.environ if env is None else env
         hints = get_type_hints(cls)
@@ -179,7 +179,7 @@ class Settings:
                 values[name] = Path(values[name]).expanduser()
         return cls(**values)
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     @property

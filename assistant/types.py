@@ -53,7 +53,7 @@ class Passage:
     def id(self) -> str:
         return stable_id(self.doc_id, self.start, self.end, self.text)
 
-    def sentences(self) -> list["Sentence"]:
+    def sentences(self) -> list[Sentence]:
         return [
             Sentence(self.doc_id, self.source, a, b, self.text[a - self.start : b - self.start])
             for a, b in self.sentence_spans

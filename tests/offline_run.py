@@ -30,9 +30,13 @@ def install(log_path: str) -> None:
             # Unix sockets (a path) are local by nature; inet addresses are (host, port, ...).
             if isinstance(address, tuple) and not _is_local(address[0]):
                 refuse(f"connect {address[0]}:{address[1]}")
-        elif event in {"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex"}:
-            if hook_args and hook_args[0] is not None and not _is_local(hook_args[0]):
-                refuse(f"{event} {hook_args[0]!r}")
+        elif (
+            event in {"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex"}
+            and hook_args
+            and hook_args[0] is not None
+            and not _is_local(hook_args[0])
+        ):
+            refuse(f"{event} {hook_args[0]!r}")
 
     sys.addaudithook(hook)
 

@@ -13,12 +13,12 @@ import pytest
 from gradio_client import Client
 from playwright.sync_api import Browser
 
-from tests.browser import WAIT_MS, Session
-from tests.canned_openai import CannedChatServer
-from tests.chat_server import REPO, chat_command, clean_env, running_chat
 from assistant import Answer, Assistant
 from assistant.render import answer_html
 from assistant.ui import ChatApp
+from tests.browser import WAIT_MS, Session
+from tests.canned_openai import CannedChatServer
+from tests.chat_server import REPO, chat_command, clean_env, running_chat
 from tests.conftest import BRIDGE_ARTICLE, BRIDGE_QUESTION, SAMPLE_QUESTION, SAMPLE_SENTENCE, write
 
 pytestmark = pytest.mark.slow
@@ -140,7 +140,7 @@ def test_the_local_model_answers_when_chosen_in_the_settings(
              if (document.querySelector("[data-testid='bot'] .draft-label")) window.__sawDraft = true;
            }).observe(document.body, {childList: true, subtree: true, characterData: true})"""
     )
-    answer = s.ask(BRIDGE_QUESTION)
+    s.ask(BRIDGE_QUESTION)
     bubble = s.page.locator("[data-testid='bot']").last
     assert s.marked() and all(m in BRIDGE_ARTICLE for m in s.marked())
     assert bubble.locator(".draft-label").count() == 0  # the draft is gone
