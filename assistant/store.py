@@ -348,8 +348,11 @@ class Store:
 
     def find_by_source(self, source: str) -> list[DocumentInfo]:
         """Documents from a source: a file, or each record of a jsonl file (`file#line`)."""
-        docs = [d for d in self.list_documents() if d.source == source or d.source.startswith(source + "#")]
-        return docs
+        # An exact match is one metadata lookup; only a jsonl file's records (a prefix) need the full listing.
+        got = self.documents.get(where={"source": source}, include=["metadatas"])
+        if got["ids"]:
+            return [self._info(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
+        return [d for d in self.list_documents() if d.source.startswith(source + "#")]
 
     def list_documents(self) -> list[DocumentInfo]:
         out: list[DocumentInfo] = []
