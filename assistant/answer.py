@@ -42,6 +42,10 @@ class ExtractiveAnswerer:
         self.ner: Ner | None = _ner_on_first_use if settings.ner == "spacy" else None
         self.reader = get_reader(settings.reader) if settings.reader else None
 
+    def warm_up(self) -> None:
+        if self.ner is not None:
+            get_ner()
+
     def answer(self, question: str, vector: np.ndarray, passages: list[ScoredPassage]) -> Answer:
         qtype = question_type(question)
         ranked = self.scorer.score(question, vector, qtype, [s for sp in passages for s in sp.passage.sentences()])

@@ -138,6 +138,12 @@ class Assistant:
             raise KeyError(f"no document {doc_id!r} in the index")
         return text
 
+    def warm_up(self) -> None:
+        """Load now what the first answer would otherwise wait for: Chroma's vector indexes (read on their
+        first query) and the NER pipeline (loaded on first need). A server calls this once it listens."""
+        self.retrieve("warm up", k=1)
+        self._answerer.warm_up()
+
     def embed_question(self, question: str) -> np.ndarray:
         return self.embedder.encode([question])[0]
 

@@ -376,4 +376,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, no_auth
         print("Log in with a user:password from ASSISTANT_AUTH / ASSISTANT_AUTH_FILE.", flush=True)
     elif not is_local(host):
         print("Warning: serving without a password (--no-auth).", flush=True)
+    # The first question would otherwise wait seconds for the vector indexes and the NER model to load.
+    threading.Thread(target=bot.warm_up, name="warm-up", daemon=True).start()
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])

@@ -7,7 +7,7 @@ import pytest
 
 from assistant import Assistant, Filters
 from assistant.app import QuestionError, sample_path
-from assistant.embeddings import model_path
+from assistant.embeddings import get_ner, model_path
 from assistant.store import ModelMismatchError
 from tests.conftest import SAMPLE_QUESTION, SAMPLE_SENTENCE, write
 
@@ -124,3 +124,11 @@ def test_control_characters_in_a_question_are_ignored(sample_bot: Assistant) -> 
     answer = sample_bot.ask("why did Tokayev\x00 prefer\x1b[31m the CSTO?\x07")
     assert "\x00" not in answer.question and "\x1b" not in answer.question
     assert SAMPLE_SENTENCE in [c.text for c in answer.citations]
+
+
+@pytest.mark.parametrize(("ner", "loaded"), [("spacy", 1), ("rules", 0)])
+def test_warm_up_loads_what_the_first_answer_needs(sample_bot: Assistant, ner: str, loaded: int) -> None:
+    bot = Assistant(settings=sample_bot.settings.replace(ner=ner))
+    get_ner.cache_clear()
+    bot.warm_up()
+    assert get_ner.cache_info().currsize == loaded
