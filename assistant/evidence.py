@@ -52,7 +52,7 @@ class EvidenceScorer:
     def vectors(self, sentences: list[Sentence]) -> np.ndarray:
         missing = [s for s in sentences if s.id not in self._vectors]
         if missing:
-            for s, v in zip(missing, self.store.sentence_vectors(missing)):
+            for s, v in zip(missing, self.store.sentence_vectors(missing), strict=True):
                 self._vectors[s.id] = v
             while len(self._vectors) > _VECTOR_CACHE:
                 self._vectors.popitem(last=False)
@@ -104,7 +104,7 @@ class EvidenceScorer:
         # The weights depend on the question only: computed once, not per sentence.
         known_weights, all_weights = self.term_weights(asked), self.term_weights(asked, unknown=True)
         scored = []
-        for s, sim in zip(unique, similarities):
+        for s, sim in zip(unique, similarities, strict=True):
             sentence_terms = term_set(s.text)
             cov = self.coverage(known_weights, sentence_terms)
             typed = typed_question and has_candidate(s.text, question, qtype)

@@ -56,7 +56,7 @@ class Catalog:
 
     def append(self, row: Sequence[Any]) -> None:
         """Add a row of `row_of`."""
-        for column, value in zip(self.columns(), row):
+        for column, value in zip(self.columns(), row, strict=True):
             column.append(value)
 
     def keep(self, rows: Sequence[int]) -> Catalog:
@@ -105,9 +105,9 @@ class LexicalIndex:
 
     def _extend(self, rows: Catalog) -> None:
         first = len(self._rows)
-        for column, values in zip(self._rows.columns(), rows.columns()):
+        for column, values in zip(self._rows.columns(), rows.columns(), strict=True):
             column.extend(values)
-        for i, (pid, doc, source) in enumerate(zip(rows.ids, rows.doc_ids, rows.sources), first):
+        for i, (pid, doc, source) in enumerate(zip(rows.ids, rows.doc_ids, rows.sources, strict=True), first):
             self._row_of[pid] = i
             self._doc_rows.setdefault(doc, []).append(i)
             self._source_rows.setdefault(source, []).append(i)
@@ -262,7 +262,7 @@ class LexicalIndex:
                         del self._row_of[self._rows.ids[row]]
             added = op.get("add", ())
             if added:
-                self._extend(Catalog(*(list(column) for column in zip(*(row[:-1] for row in added)))))
+                self._extend(Catalog(*(list(column) for column in zip(*(row[:-1] for row in added), strict=True))))
                 self._segments.add(row[-1] for row in added)
 
     def save(self, generation: str) -> None:
@@ -327,7 +327,7 @@ class LexicalIndex:
             self._start(live, Base.build(self._segments.live_tokens()))
         name = f"base-{time.time_ns()}"
         self._segments.base.save(self.folder / name)
-        columns = dict(zip(_COLUMNS, self._rows.columns()))
+        columns = dict(zip(_COLUMNS, self._rows.columns(), strict=True))
         (self.folder / name / "catalog.json").write_text(json.dumps(columns), encoding="utf-8")
         self._base_name = name
 

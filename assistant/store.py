@@ -277,13 +277,13 @@ class Store:
         self._add(self.sentences, sentences, sentence_vectors, [_span_metadata(s) for s in sentences])
         row = {(s.doc_id, s.start, s.end): i for i, s in enumerate(sentences)}
         metas = [_passage_metadata(p) for p in passages]
-        for p, meta in zip(passages, metas):
+        for p, meta in zip(passages, metas, strict=True):
             rows = [row[(p.doc_id, a, b)] for a, b in p.sentence_spans]
             meta["sentence_vectors"] = pack_vectors(sentence_vectors[rows])
         self._add(self.passages, passages, passage_vectors, metas)
-        self._added.extend((p.id, m) for p, m in zip(passages, metas))
+        self._added.extend((p.id, m) for p, m in zip(passages, metas, strict=True))
         self._cache.put(
-            [_cache_row(p.id, p.text, m, self.dimension) for p, m in zip(passages, metas)],
+            [_cache_row(p.id, p.text, m, self.dimension) for p, m in zip(passages, metas, strict=True)],
             [(s.id, s.doc_id, s.start, s.end) for s in sentences],
         )
 
@@ -332,7 +332,7 @@ class Store:
         out: dict[str, DocumentInfo] = {}
         for i in range(0, len(doc_ids), _PAGE):
             got = self.documents.get(ids=list(doc_ids[i : i + _PAGE]), include=["metadatas"])
-            out.update((d, self._info(d, m)) for d, m in zip(got["ids"], got["metadatas"]))
+            out.update((d, self._info(d, m)) for d, m in zip(got["ids"], got["metadatas"], strict=True))
         return out
 
     @staticmethod
@@ -359,7 +359,7 @@ class Store:
         offset = 0
         while True:
             got = self.documents.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            out.extend(self._info(i, m) for i, m in zip(got["ids"], got["metadatas"]))
+            out.extend(self._info(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True))
             if len(got["ids"]) < _PAGE:
                 return out
             offset += _PAGE
@@ -398,7 +398,8 @@ class Store:
             )
             ids, distances = got["ids"][0], got["distances"][0]
             rows = table.rows_of(ids)
-            kept = [(pid, 1.0 - float(d)) for pid, d, r in zip(ids, distances, rows) if r >= 0 and mask[r]][:k]
+            hits = zip(ids, distances, rows, strict=True)
+            kept = [(pid, 1.0 - float(d)) for pid, d, r in hits if r >= 0 and mask[r]][:k]
             if len(kept) == min(k, allowed):
                 return self._fetch(kept)
         return self._fetch(self.nearest_passage_ids(vector, k, where_clause(filters)))
@@ -416,7 +417,7 @@ class Store:
         offset = 0
         while True:
             got = self.passages.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            yield from zip(got["ids"], got["metadatas"])
+            yield from zip(got["ids"], got["metadatas"], strict=True)
             if len(got["ids"]) < _PAGE:
                 return
             offset += _PAGE
@@ -451,7 +452,7 @@ class Store:
         if not len(vectors):
             return
         with self._recent_lock:
-            for sentence, vector in zip(passage.sentences(), vectors):
+            for sentence, vector in zip(passage.sentences(), vectors, strict=True):
                 # Keyed by id (which covers the text): a re-ingested document never gets old vectors.
                 self._recent_sentences[sentence.id] = vector
                 self._recent_sentences.move_to_end(sentence.id)
@@ -471,7 +472,7 @@ class Store:
 
     def _cache_rows(self, got: dict[str, Any]) -> list[PassageRow]:
         """The passage records of a Chroma `get` (with documents and metadatas) as cache rows."""
-        records = zip(got["ids"], got["documents"], got["metadatas"])
+        records = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         return [_cache_row(pid, text, meta, self.dimension) for pid, text, meta in records]
 
     def sentence_vectors(self, sentences: Sequence[Sentence]) -> np.ndarray:
@@ -493,7 +494,7 @@ class Store:
         if missing:
             ids = [sentences[i].id for i in missing]
             got = self.sentences.get(ids=ids, include=["embeddings"])
-            by_id = dict(zip(got["ids"], got["embeddings"]))
+            by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
             lost = [i for i in ids if i not in by_id]
             if lost:
                 raise KeyError(f"{len(lost)} sentence embeddings missing from the index (re-ingest to repair)")
@@ -505,7 +506,7 @@ class Store:
         offset = 0
         while True:
             got = self.passages.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-            for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+            for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 yield pid, passage_from(text, meta)
             if len(got["ids"]) < _PAGE:
                 return
@@ -527,7 +528,7 @@ class Store:
     def passage_vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored embeddings of these passages, in the same order."""
         got = self.passages.get(ids=list(ids), include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"]))
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
         return np.asarray([by_id[i] for i in ids], dtype=np.float32)
 
     def nearest_passage_ids(
@@ -550,7 +551,8 @@ class Store:
         if missing:
             got = self.sentences.get(ids=missing, include=["metadatas"])
             rows = [
-                (sid, str(m["doc_id"]), int(m["start"]), int(m["end"])) for sid, m in zip(got["ids"], got["metadatas"])
+                (sid, str(m["doc_id"]), int(m["start"]), int(m["end"]))
+                for sid, m in zip(got["ids"], got["metadatas"], strict=True)
             ]
             self._cache.put([], rows)
             spans.update((sid, (doc_id, start, end)) for sid, doc_id, start, end in rows)
@@ -573,7 +575,7 @@ def _nearest_ids(col: Any, vector: np.ndarray, k: int, where: dict[str, Any] | N
         query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k, where=where, include=["distances"]
     )
     # Chroma's cosine distance is 1 - cosine similarity.
-    return [(uid, 1.0 - float(d)) for uid, d in zip(got["ids"][0], got["distances"][0])]
+    return [(uid, 1.0 - float(d)) for uid, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
 
 def _cache_row(pid: str, text: str, meta: dict[str, Any], dimension: int) -> PassageRow:

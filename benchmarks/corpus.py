@@ -193,7 +193,7 @@ def articles(count: int, pool: list[tuple[str, str]], seed: int = 11) -> Iterato
             for _ in range(rng.randint(8, 30))
         ]
         cuts = sorted(rng.sample(range(1, len(sentences)), rng.randint(1, 5)))
-        paragraphs = [" ".join(sentences[a:b]) for a, b in zip([0, *cuts], [*cuts, len(sentences)])]
+        paragraphs = [" ".join(sentences[a:b]) for a, b in zip([0, *cuts], [*cuts, len(sentences)], strict=True)]
         day = start + timedelta(days=rng.randrange(3650))
         yield {
             "id": f"news-{n:06d}",

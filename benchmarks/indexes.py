@@ -59,7 +59,7 @@ def pool_vectors(embedder: Embedder, size: int = POOL_SIZE) -> dict[str, np.ndar
         print(f"encoded the {size} pool sentences in {time.perf_counter() - start:.0f} s", flush=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, vectors)
-    return dict(zip(texts, vectors))
+    return dict(zip(texts, vectors, strict=True))
 
 
 def corpus(articles: int) -> list[Path]:

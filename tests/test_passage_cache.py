@@ -31,7 +31,7 @@ def chroma_records(bot: Assistant) -> dict[str, tuple[object, np.ndarray]]:
     got = bot.store.passages.get(include=["documents", "metadatas"])
     return {
         pid: (passage_from(text, meta), unpack_vectors(str(meta["sentence_vectors"]), bot.store.dimension))
-        for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
+        for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
     }
 
 
@@ -49,7 +49,7 @@ def test_ingest_writes_every_passage_and_sentence_to_the_cache(bot: Assistant) -
         assert np.array_equal(cached_vectors, vectors)
     sentences = bot.store.sentences.get(include=["metadatas"])
     spans = cache_of(bot).sentence_spans(sentences["ids"])
-    metas = dict(zip(sentences["ids"], sentences["metadatas"]))
+    metas = dict(zip(sentences["ids"], sentences["metadatas"], strict=True))
     assert spans == {sid: (m["doc_id"], m["start"], m["end"]) for sid, m in metas.items()}
 
 
@@ -59,7 +59,8 @@ def test_retrieval_returns_the_same_passages_as_chroma_holds(bot: Assistant) -> 
     vector = bot.embed_question("news about the harvest")
     spans = bot.store.nearest_sentence_spans(vector, 100)
     raw = bot.store.sentences.query(query_embeddings=[vector], n_results=100, include=["metadatas", "distances"])
-    expected = [(m["doc_id"], m["start"], m["end"], 1.0 - d) for m, d in zip(raw["metadatas"][0], raw["distances"][0])]
+    hits = zip(raw["metadatas"][0], raw["distances"][0], strict=True)
+    expected = [(m["doc_id"], m["start"], m["end"], 1.0 - d) for m, d in hits]
     assert [s[:3] for s in spans] == [e[:3] for e in expected]
     assert [s[3] for s in spans] == pytest.approx([e[3] for e in expected])
 

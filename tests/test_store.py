@@ -106,7 +106,7 @@ def test_answers_use_the_sentence_vectors_that_came_with_their_passages(
     sentences = [s for sp in passages for s in sp.passage.sentences()]
     carried = bot.store.sentence_vectors(sentences)
     stored = bot.store.sentences.get(ids=[s.id for s in sentences], include=["embeddings"])
-    by_id = dict(zip(stored["ids"], stored["embeddings"]))
+    by_id = dict(zip(stored["ids"], stored["embeddings"], strict=True))
     # float16 in the passage record: the same vectors to about 3 decimals.
     assert np.allclose(carried, [by_id[s.id] for s in sentences], atol=2e-3)
     # Sentences of passages not retrieved lately are still found, in the sentences collection.

@@ -74,11 +74,15 @@ def test_bad_file_fails_alone_and_leaves_the_index_intact(
     assert bot.ask(SAMPLE_QUESTION).text == answer
 
 
-def test_legacy_encodings_bom_and_crlf_keep_offsets_exact(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
+def test_legacy_encodings_bom_and_crlf_keep_offsets_exact(
+    make_assistant: Callable[..., Assistant], tmp_path: Path
+) -> None:
     bot = make_assistant()
     text = "Müller said the café reopened.\r\nThe mayor’s office – not the council – paid for it.\r\n"
     files = {
-        write(tmp_path / "latin.txt", "Müller said the café reopened. The façade was repainted in May.".encode("cp1252")):
+        write(
+            tmp_path / "latin.txt", "Müller said the café reopened. The façade was repainted in May.".encode("cp1252")
+        ):
             "Müller said the café reopened. The façade was repainted in May.",
         write(tmp_path / "bom.md", b"\xef\xbb\xbf" + text.encode()): text,
         write(tmp_path / "crlf.txt", text.encode()): text,
@@ -93,7 +97,9 @@ def test_legacy_encodings_bom_and_crlf_keep_offsets_exact(make_assistant: Callab
         assert bot.document_text(c.doc_id)[c.start : c.end] == c.text
 
 
-def test_jsonl_with_malformed_lines_keeps_the_good_records(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
+def test_jsonl_with_malformed_lines_keeps_the_good_records(
+    make_assistant: Callable[..., Assistant], tmp_path: Path
+) -> None:
     bot = make_assistant()
     path = write(
         tmp_path / "feed.jsonl",

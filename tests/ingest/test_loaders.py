@@ -56,7 +56,9 @@ def test_pdf_text(tmp_path: Path) -> None:
 
 def test_jsonl_records_become_documents_and_bad_lines_fail_alone(tmp_path: Path) -> None:
     lines = [
-        json.dumps({"text": "First story text.", "title": "One", "date": "2021-05-01", "url": "http://x/1", "id": "a1"}),
+        json.dumps(
+            {"text": "First story text.", "title": "One", "date": "2021-05-01", "url": "http://x/1", "id": "a1"}
+        ),
         "{not json",
         json.dumps({"title": "no text"}),
         "",
@@ -95,7 +97,10 @@ def test_folders_are_walked_recursively_in_order(tmp_path: Path) -> None:
     [
         ("héllo wörld".encode(), "héllo wörld"),
         (b"\xef\xbb\xbfwith bom", "with bom"),
-        ("Café crème, déjà vu: naïve façade à la carte.".encode("cp1252"), "Café crème, déjà vu: naïve façade à la carte."),
+        (
+            "Café crème, déjà vu: naïve façade à la carte.".encode("cp1252"),
+            "Café crème, déjà vu: naïve façade à la carte.",
+        ),
     ],
 )
 def test_decode(data: bytes, expected: str) -> None:
