@@ -47,6 +47,9 @@ class LangChainBaseline:
     def document_text(self, doc_id: str) -> str:
         return self.bot.document_text(doc_id)
 
+    def warm_up(self) -> None:
+        self.retrieve("warm up", k=1)
+
     def retrieve(self, question: str, k: int | None = None) -> list[ScoredPassage]:
         hits = self.vectorstore.similarity_search_with_score(clean_question(question), k=k or self.settings.top_k)
         # The collection uses cosine distance: similarity = 1 - distance.
