@@ -8,7 +8,6 @@ when it holds a candidate of the type the question asks for.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,7 +22,8 @@ from assistant.types import Sentence
 
 # A sentence whose content words are this much inside another's says nothing new: keep one of them.
 DUPLICATE_OVERLAP = 0.8
-_VECTOR_CACHE = 20000
+# Sentences whose content words are kept (about the store's cache of their vectors).
+_TERM_CACHE = 20000
 # Stands for "not/never/no" among a text's content words (which leave stop words out).
 NEGATION = "<not>"
 
@@ -46,17 +46,6 @@ class EvidenceScorer:
         self.store = store
         self.lexical = lexical
         self.settings = settings
-        # Stored sentence vectors never change for a given id (the id hashes the text): cache them.
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-
-    def vectors(self, sentences: list[Sentence]) -> np.ndarray:
-        missing = [s for s in sentences if s.id not in self._vectors]
-        if missing:
-            for s, v in zip(missing, self.store.sentence_vectors(missing), strict=True):
-                self._vectors[s.id] = v
-            while len(self._vectors) > _VECTOR_CACHE:
-                self._vectors.popitem(last=False)
-        return np.stack([self._vectors[s.id] for s in sentences])
 
     def _idf(self, term: str) -> float:
         return self.lexical.idf(term) if self.lexical is not None else 1.0
@@ -95,7 +84,8 @@ class EvidenceScorer:
         unique = list({(s.doc_id, s.start, s.end): s for s in sentences}.values())
         if not unique:
             return []
-        similarities = self.vectors(unique) @ np.asarray(vector, dtype=np.float32)
+        # The store keeps the vectors of recently seen sentences in memory.
+        similarities = self.store.sentence_vectors(unique) @ np.asarray(vector, dtype=np.float32)
         asked = list(dict.fromkeys(terms(question)))
         # "Which organization did he not invite?" is answered by a sentence that says "did not".
         if negated(question):
@@ -116,7 +106,7 @@ class EvidenceScorer:
         return merge_duplicates(scored)
 
 
-@lru_cache(maxsize=_VECTOR_CACHE)
+@lru_cache(maxsize=_TERM_CACHE)
 def term_set(text: str) -> frozenset[str]:
     """Content words of a sentence, with a marker word when it denies something."""
     found = frozenset(terms(text))

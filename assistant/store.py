@@ -447,15 +447,13 @@ class Store:
             found.update((pid, (text, meta, vectors)) for pid, _, text, meta, vectors in rows)
         return found
 
-    def _remember_sentence_vectors(self, passage: Passage, vectors: np.ndarray) -> None:
-        """Keep the sentence vectors that came with a retrieved passage, for `sentence_vectors`."""
-        if not len(vectors):
-            return
+    def _remember_sentence_vectors(self, ids: Sequence[str], vectors: Sequence[np.ndarray]) -> None:
+        """Keep sentence vectors seen lately (with a retrieved passage, or fetched), for `sentence_vectors`."""
         with self._recent_lock:
-            for sentence, vector in zip(passage.sentences(), vectors, strict=True):
+            for sid, vector in zip(ids, vectors, strict=True):
                 # Keyed by id (which covers the text): a re-ingested document never gets old vectors.
-                self._recent_sentences[sentence.id] = vector
-                self._recent_sentences.move_to_end(sentence.id)
+                self._recent_sentences[sid] = vector
+                self._recent_sentences.move_to_end(sid)
             while len(self._recent_sentences) > _RECENT_SENTENCES:
                 self._recent_sentences.popitem(last=False)
 
@@ -484,13 +482,13 @@ class Store:
         """
         out = np.zeros((len(sentences), self.dimension), dtype=np.float32)
         missing: list[int] = []
-        for i, s in enumerate(sentences):
-            with self._recent_lock:
+        with self._recent_lock:
+            for i, s in enumerate(sentences):
                 vector = self._recent_sentences.get(s.id)
-            if vector is None:
-                missing.append(i)
-            else:
-                out[i] = vector
+                if vector is None:
+                    missing.append(i)
+                else:
+                    out[i] = vector
         if missing:
             ids = [sentences[i].id for i in missing]
             got = self.sentences.get(ids=ids, include=["embeddings"])
@@ -499,6 +497,7 @@ class Store:
             if lost:
                 raise KeyError(f"{len(lost)} sentence embeddings missing from the index (re-ingest to repair)")
             out[missing] = np.asarray([by_id[i] for i in ids], dtype=np.float32)
+            self._remember_sentence_vectors(ids, out[missing])
         return out
 
     def iter_passages(self) -> Iterator[tuple[str, Passage]]:
@@ -522,7 +521,8 @@ class Store:
         for pid, (text, meta, vectors) in self._records(ids).items():
             out[pid] = passage_from(text, meta)
             # Answers and the reranker score these passages' sentences: keep the vectors that came with them.
-            self._remember_sentence_vectors(out[pid], vectors)
+            if len(vectors):
+                self._remember_sentence_vectors([s.id for s in out[pid].sentences()], vectors)
         return out
 
     def passage_vectors(self, ids: Sequence[str]) -> np.ndarray:
