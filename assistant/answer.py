@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from assistant.answer_types import ENTITY_LABELS, Kind, QuestionType, locate, question_type
+from assistant.answer_types import ENTITY_LABELS, Kind, Located, QuestionType, locate, question_type
 from assistant.embeddings import Entity, get_ner, get_reader
-from assistant.evidence import EvidenceScorer
+from assistant.evidence import EvidenceScorer, ScoredSentence
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, ScoredPassage, Sentence
 
@@ -49,6 +49,14 @@ class ExtractiveAnswerer:
     def answer(self, question: str, vector: np.ndarray, passages: list[ScoredPassage]) -> Answer:
         qtype = question_type(question)
         ranked = self.scorer.score(question, vector, qtype, [s for sp in passages for s in sp.passage.sentences()])
+        answer = self._choose(question, qtype, ranked, passages)
+        answer.support = ranked[0].support if ranked else None
+        return answer
+
+    def _choose(
+        self, question: str, qtype: QuestionType, ranked: list[ScoredSentence], passages: list[ScoredPassage]
+    ) -> Answer:
+        """The answer from the scored sentences, or an abstention saying why there is none."""
         if not ranked or ranked[0].support < self.settings.min_score:
             return Answer(question, ABSTAIN_TEXT, abstained=True, passages=passages)
         # A number the question states ("in 2023") that no article mentions cannot be answered about.
@@ -68,7 +76,8 @@ class ExtractiveAnswerer:
         if self.reader is not None and (read := self._read(question, passages)):
             return read
         answer = cite(question, [best.sentence], passages)
-        answer.short_answer = short_answer(best.sentence, question, qtype, self.ner)
+        if found := short_answer(best.sentence, question, qtype, self.ner):
+            set_short_answer(answer, best.sentence, found.start, found.end)
         return answer
 
     def _read(self, question: str, passages: list[ScoredPassage]) -> Answer | None:
@@ -84,8 +93,7 @@ class ExtractiveAnswerer:
         if sentence is None:  # a span in the space between two sentences
             return None
         answer = cite(question, [sentence], passages)
-        span = sentence.text[start - sentence.start : min(end, sentence.end) - sentence.start]
-        answer.short_answer = span.strip() or None
+        set_short_answer(answer, sentence, start - sentence.start, min(end, sentence.end) - sentence.start)
         return answer
 
 
@@ -94,10 +102,21 @@ def _ner_on_first_use(text: str) -> list[Entity]:
     return get_ner()(text)
 
 
-def short_answer(sentence: Sentence, question: str, qtype: QuestionType, ner: Ner | None = None) -> str | None:
+def short_answer(sentence: Sentence, question: str, qtype: QuestionType, ner: Ner | None = None) -> Located | None:
+    """Where in the sentence the short answer is (offsets into `sentence.text`)."""
     entities = ner(sentence.text) if ner is not None and qtype.kind in ENTITY_LABELS else None
-    found = locate(sentence.text, question, qtype, entities=entities)
-    return sentence.text[found.start : found.end] if found else None
+    return locate(sentence.text, question, qtype, entities=entities)
+
+
+def set_short_answer(answer: Answer, sentence: Sentence, start: int, end: int) -> None:
+    """Give the answer `sentence.text[start:end]` as its short answer, without surrounding white space."""
+    text = sentence.text[start:end]
+    if not text.strip():
+        return
+    start += len(text) - len(text.lstrip())
+    end -= len(text) - len(text.rstrip())
+    answer.short_answer = sentence.text[start:end]
+    answer.short_span = (sentence.start + start, sentence.start + end)
 
 
 def answer_pieces(answer: Answer) -> Iterator[str]:

@@ -92,55 +92,87 @@ _QUANTITY_AFTER_HOW = {"many", "much", "long", "old", "far", "big", "large", "ta
 _DATE_NOUNS = {"year", "date", "day", "month", "decade", "century", "time"}
 _PLACE_NOUNS = {"city", "country", "countries", "state", "place", "region", "town", "province", "stadium", "venue"}
 _PERSON_NOUNS = {"person", "player", "man", "woman", "people", "president", "leader", "team", "company"}
+# Nouns whose value is a quantity: "what was the average cost", "what was his passer rating".
+_NUMBER_NOUNS = {
+    "number", "amount", "percentage", "percent", "score", "age", "cost", "price", "rating", "total", "sum",
+    "population", "count", "rate", "salary", "budget", "revenue", "distance", "length", "height", "weight",
+    "margin", "temperature", "attendance", "figure", "value", "worth", "fee", "fine", "toll", "tally",
+}
+# Nouns that only introduce what is asked for: "what is the name of the trophy" asks for a trophy.
+_NAMING_NOUNS = {"name", "title", "term", "nickname"}
+_WH_WORDS = {"who", "whom", "whose", "when", "where", "why", "how", "which", "what"}
+_COPULAS = {"is", "was", "are", "were", "'s", "be"}
+_DETERMINERS = {"the", "a", "an", "this", "that", "these", "those"}
 
 
 def question_type(question: str) -> QuestionType:
     ws = [fold(t.text) for t in tokens(question) if t.text[0].isalnum()]
-    if not ws:
+    # The question word may come after a preposition or a clause: "In which year ...", "Along with X, who ...".
+    i = next((i for i, w in enumerate(ws) if w in _WH_WORDS), None)
+    if i is None:
         return QuestionType(Kind.OTHER)
-    for i, w in enumerate(ws[:4]):  # the question word may follow a preposition: "In which year ..."
-        nxt = ws[i + 1] if i + 1 < len(ws) else ""
-        if w in ("who", "whom", "whose"):
-            return QuestionType(Kind.PERSON)
-        if w == "when":
-            return QuestionType(Kind.DATE)
-        if w == "where":
-            return QuestionType(Kind.PLACE)
-        if w == "why":
-            return QuestionType(Kind.EXPLANATION)
-        if w == "how":
-            if nxt in _QUANTITY_AFTER_HOW:
-                return QuestionType(Kind.NUMBER)
-            return QuestionType(Kind.EXPLANATION)
-        if w in ("which", "what"):
-            return _typed_by_noun(ws[i + 1 :])
-    return QuestionType(Kind.OTHER)
+    w, nxt = ws[i], ws[i + 1] if i + 1 < len(ws) else ""
+    if w in ("who", "whom", "whose"):
+        return QuestionType(Kind.PERSON)
+    if w == "when":
+        return QuestionType(Kind.DATE)
+    if w == "where":
+        return QuestionType(Kind.PLACE)
+    if w == "why":
+        return QuestionType(Kind.EXPLANATION)
+    if w == "how":
+        return QuestionType(Kind.NUMBER if nxt in _QUANTITY_AFTER_HOW else Kind.EXPLANATION)
+    return _typed_by_noun(ws[i + 1 :])
 
 
 def _typed_by_noun(rest: list[str]) -> QuestionType:
-    """`what`/`which` followed by a noun phrase: its noun says what is wanted."""
-    if not rest or rest[0] in STOPWORDS:
-        # "what is X", "what did X say": no noun right after the question word.
-        if rest[:2] in (["percentage", "of"], ["percent", "of"]):
-            return QuestionType(Kind.NUMBER)
+    """`what`/`which` followed by a noun phrase (or "what is/was the <noun phrase>"): its noun says what is wanted."""
+    if rest[:2] in (["percentage", "of"], ["percent", "of"]):
+        return QuestionType(Kind.NUMBER)
+    copula = bool(rest) and rest[0] in _COPULAS
+    if copula:
+        # "what was the average cost of ...": the noun phrase after the copula, when one follows.
+        after = rest[2:] if rest[1:2] and rest[1] in _DETERMINERS else rest[1:]
+        if not after or after[0] in STOPWORDS:
+            return QuestionType(Kind.OTHER)
+        rest = after
+    elif not rest or rest[0] in STOPWORDS:
+        # "what did X say": no noun after the question word.
         return QuestionType(Kind.OTHER)
-    phrase: list[str] = []
-    for w in rest:
-        if w in STOPWORDS and w not in ("type", "kind"):
-            break
-        phrase.append(w)
-    if phrase[:2] in (["type", "of"], ["kind", "of"]):
-        phrase = phrase[2:]
+    phrase = _noun_phrase(rest)
     head = phrase[-1] if phrase else rest[0]
+    named = head in _NAMING_NOUNS and len(phrase) < len(rest) and rest[len(phrase)] == "of"
+    if named:
+        # "the name of the trophy": the thing named is what is asked for.
+        inner = rest[len(phrase) + 1 :]
+        inner = _noun_phrase(inner[1:] if inner[:1] and inner[0] in _DETERMINERS else inner)
+        head = inner[-1] if inner else head
     if head in _DATE_NOUNS:
         return QuestionType(Kind.DATE)
-    if head in ("number", "amount", "percentage", "percent", "score", "age"):
+    if head in _NUMBER_NOUNS:
         return QuestionType(Kind.NUMBER)
     if head in _PLACE_NOUNS:
         return QuestionType(Kind.PLACE, stem(head))
     if head in _PERSON_NOUNS:
         return QuestionType(Kind.PERSON, stem(head))
+    if copula and not named:
+        # "What is TurkStream?", "what is Putin's main concern?": a definition or an explanation, not a name.
+        return QuestionType(Kind.OTHER)
     return QuestionType(Kind.THING, stem(head))
+
+
+def _noun_phrase(words: list[str]) -> list[str]:
+    """The leading words up to the first stop word ("average cost" in "average cost of ..."); "type of" is skipped."""
+    phrase: list[str] = []
+    for w in words:
+        if phrase in (["type"], ["kind"], ["sort"]) and w == "of":
+            phrase = []  # "what type of numeral": the numeral is asked for
+            continue
+        # "attendance last year": a time phrase starts after the noun.
+        if w in STOPWORDS and w not in ("type", "kind", "sort") or phrase and w in ("last", "next", "previous"):
+            break
+        phrase.append(w)
+    return phrase
 
 
 # -- candidates in a sentence -----------------------------------------------------------------
@@ -297,7 +329,8 @@ def entity_candidates(
     out = []
     for start, end, label in entities:
         if label in labels:
-            inside = [i for i, t in enumerate(toks) if t.start >= start and t.end <= end]
+            # Overlapping, not inside: a sentence's last word carries its full stop ("San Francisco.").
+            inside = [i for i, t in enumerate(toks) if t.start < end and t.end > start]
             if inside:
                 out.append((inside[0], inside[-1] + 1))
     return out
@@ -312,33 +345,61 @@ def locate(
 ) -> Located | None:
     """The short answer in `sentence`: a typed candidate not in the question, closest to the question's words.
 
-    With `entities` (from a named-entity recognizer) those are the candidates, the rules the fallback.
+    With `entities` (from a named-entity recognizer) those are the candidates, the rules the fallback
+    (also when every entity is one the question names).
     """
     toks = tokens(sentence)
     found = typed_candidates(toks, qtype) if typed_only else candidates(toks, qtype)
     if entities and qtype.kind in ENTITY_LABELS:
-        found = entity_candidates(toks, entities, qtype) or found
+        best = _closest(toks, question, qtype, entity_candidates(toks, entities, qtype))
+        best = best or _closest(toks, question, qtype, found)
+    else:
+        best = _closest(toks, question, qtype, found)
+    if best is None:
+        return None
+    a, b = best
+    last = toks[b - 1]
+    end = last.end
+    if re.search(r"\w['’]s$", last.text):
+        end -= 2  # "Manning's problems": the name, not its possessive ending
+    elif b == len(toks) and re.search(r"\w{3}\.$", last.text):
+        end -= 1  # the sentence's full stop, not an abbreviation's ("Jr.")
+    return Located(toks[a].start, end)
+
+
+def _closest(
+    toks: list[Token], question: str, qtype: QuestionType, found: list[tuple[int, int]]
+) -> tuple[int, int] | None:
+    """Of the candidate token ranges, the one with words the question lacks that is nearest the question's words.
+
+    Some candidates are second choices, taken only when no first choice is there: a name that shares a word
+    with the question ("Mike Tolbert" for "Tolbert's fumble"), which is most likely who the question is
+    about; a number that does not count what a "how many" question counts.
+    """
     asked, asked_raw = _asked(question)
     anchors = [i for i, t in enumerate(toks) if stem(t.text) in asked]
-    best: tuple[float, tuple[int, int]] | None = None
+    names_asked = qtype.kind in (Kind.PERSON, Kind.PLACE)
+    best: tuple[bool, float, tuple[int, int]] | None = None
     for a, b in found:
         content = [t for t in toks[a:b] if t.text[0].isalnum() and t.folded not in STOPWORDS]
         new = [t for t in content if stem(t.text) not in asked and t.folded not in asked_raw]
         if not new:
             continue  # the question already says it: it cannot be the answer
         # Trim words the question already has from the edges ("Kremlin spokesperson Dmitry Peskov").
-        while a < b - 1 and qtype.kind in (Kind.PERSON, Kind.PLACE) and (
-            stem(toks[a].text) in asked or toks[a].folded in STOPWORDS
-        ):
+        while a < b - 1 and names_asked and (stem(toks[a].text) in asked or toks[a].folded in STOPWORDS):
             a += 1
+        second = names_asked and len(new) < len(content)
+        if qtype.kind is Kind.NUMBER:
+            # "How many tackles": a quantity of tackles ("five solo tackles") before any other number.
+            second = not any(stem(t.text) in asked for t in toks[a + 1 : b + 3])
+            # The unit the question already names is not part of the answer: "27" punts, not "27 punts".
+            while b - 1 > a and stem(toks[b - 1].text) in asked:
+                b -= 1
         distance = min((abs(i - j) for i in anchors for j in (a, b - 1)), default=len(toks))
         cost = distance - 0.5 * (len(new) / max(len(content), 1))
-        if best is None or cost < best[0]:
-            best = (cost, (a, b))
-    if best is None:
-        return None
-    a, b = best[1]
-    return Located(toks[a].start, toks[b - 1].end)
+        if best is None or (second, cost) < best[:2]:
+            best = (second, cost, (a, b))
+    return best[2] if best else None
 
 
 @lru_cache(maxsize=256)

@@ -150,6 +150,8 @@ def ask(
         return
     if answer.note:
         click.echo(f"Note: {answer.note}", err=True)
+    if answer.short_answer:
+        click.echo(f"Short answer: {answer.short_answer}")
     click.echo(answer.text)
     if answer.citations:
         click.echo()

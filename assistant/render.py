@@ -37,6 +37,11 @@ def answer_html(answer: Answer, turn: int) -> str:
     sentences of a generated answer muted and labelled, and the answer's note (e.g. why it fell back)."""
     if answer.abstained:
         body = f'<span class="abstained">No answer in the articles.</span> {text_html(answer.text)}'
+    elif (short := _short_answer_at(answer)) is not None:
+        # An extractive answer (generated ones have no short answer): the asked-for name or number stands out.
+        i, j = short
+        body = (_linked_html(answer.text[:i], answer, turn) + '<strong class="short-answer" title="the short answer">'
+                f"{text_html(answer.text[i:j])}</strong>" + _linked_html(answer.text[j:], answer, turn))
     else:
         body = _claims_html(answer, turn)
     if answer.backend != "extractive" and not answer.abstained:
@@ -49,6 +54,19 @@ def answer_html(answer: Answer, turn: int) -> str:
 def draft_html(draft: str) -> str:
     """A model's answer while it is being written: its citations are not checked yet, so it says so."""
     return f'<span class="draft-label">draft, not yet verified</span> <span class="draft">{text_html(draft)}</span>'
+
+
+def _short_answer_at(answer: Answer) -> tuple[int, int] | None:
+    """Where the short answer is in `answer.text`: inside citation [1]'s sentence as the answer quotes it."""
+    first = next((c for c in answer.citations if c.n == 1), None)
+    if answer.short_span is None or first is None:
+        return None
+    i, j = answer.short_span[0] - first.start, answer.short_span[1] - first.start
+    if not 0 <= i < j <= len(first.text):
+        return None
+    # The answer quotes the sentence up to its citation marker, so the text up to the short answer's end is there.
+    at = answer.text.find(first.text[:j])
+    return (at + i, at + j) if at >= 0 else None
 
 
 def _claims_html(answer: Answer, turn: int) -> str:

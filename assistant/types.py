@@ -144,8 +144,13 @@ class Answer:
     note: str | None = None
     # Sentences of a generated answer that no verified citation supports (marked "[unsupported]" in `text`).
     unsupported: list[str] = field(default_factory=list)
-    # The precise thing asked for (a name, date, number...) inside citation [1], when it could be located.
+    # The precise thing asked for (a name, date, number...) inside citation [1], when it could be located,
+    # and its [start, end) in that citation's document (so `short_answer` is the document's text there).
     short_answer: str | None = None
+    short_span: tuple[int, int] | None = None
+    # How well the best sentence found supports the question: the evidence score that `Settings.min_score`
+    # is compared with (None when no passage was found).
+    support: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -163,6 +168,10 @@ class Answer:
             out["note"] = self.note
         if self.short_answer is not None:
             out["short_answer"] = self.short_answer
+        if self.short_span is not None:
+            out["short_answer_span"] = {"start": self.short_span[0], "end": self.short_span[1]}
+        if self.support is not None:
+            out["support"] = round(self.support, 4)
         return out
 
 

@@ -49,7 +49,13 @@ def test_factoid_answers_cite_the_sentence_and_locate_the_span(
     assert answer.short_answer == short
     assert len(answer.citations) == 1 and cited in answer.citations[0].text
     assert answer.short_answer in answer.citations[0].text
+    # Its span is exact in the cited document, like a citation's.
+    assert answer.short_span is not None
+    start, end = answer.short_span
+    assert museum.document_text(answer.citations[0].doc_id)[start:end] == short
+    assert answer.citations[0].start <= start < end <= answer.citations[0].end
     assert answer.to_json()["short_answer"] == short
+    assert answer.to_json()["short_answer_span"] == {"start": start, "end": end}
     assert answer.text.endswith("[1].")
 
 

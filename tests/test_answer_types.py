@@ -20,6 +20,15 @@ from assistant.answer_types import Kind, locate, numbers_in, question_type
         ("How did the town recover?", Kind.EXPLANATION),
         ("Which river floods every spring?", Kind.THING),
         ("What is a levee?", Kind.OTHER),
+        # The question word after a clause, and the noun after "what is/was the".
+        ("Along with the mayor, who opened the bridge?", Kind.PERSON),
+        ("Before the flood, when was the levee last raised?", Kind.DATE),
+        ("What was the average cost of a ticket?", Kind.NUMBER),
+        ("What was the museum's attendance last year?", Kind.NUMBER),
+        ("What is the name of the bridge that collapsed?", Kind.THING),
+        # Definitions and aims are answered with sentences, not a name.
+        ("What is the Danube Arts Centre?", Kind.OTHER),
+        ("What is the council's main concern?", Kind.OTHER),
     ],
 )
 def test_question_type(question: str, kind: Kind) -> None:
@@ -63,3 +72,34 @@ def test_named_entities_are_the_candidates_when_given() -> None:
     # No entity of a fitting label: the rules still find one.
     found = locate(sentence, question, question_type(question), entities=[(51, 57, "DATE")])
     assert found is not None and sentence[found.start : found.end] in {"Lina Ortiz", "Verde Group"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "expected"),
+    [
+        # The quantity of what is counted comes first, without the unit the question names.
+        ("Six players scored, and Ortiz made five solo saves in the final.", "How many saves did Ortiz make?",
+         "five"),
+        ("Volunteers filled 4,000 sandbags in 12 hours.", "How many sandbags did volunteers fill?", "4,000"),
+        # Not the possessive ending, nor the sentence's full stop.
+        ("The delay was blamed on Varga's team.", "Whose team was blamed for the delay?", "Varga"),
+        ("The new bridge was designed in Rotterdam.", "Where was the new bridge designed?", "Rotterdam"),
+    ],
+)
+def test_short_answer_edges(sentence: str, question: str, expected: str) -> None:
+    found = locate(sentence, question, question_type(question))
+    assert found is not None and sentence[found.start : found.end] == expected
+
+
+def test_a_name_sharing_a_word_with_the_question_is_who_it_is_about() -> None:
+    sentence = "Mike Tolbert fumbled, and Dan Reyes recovered the ball."
+    question = "Who recovered Tolbert's fumble?"
+    found = locate(sentence, question, question_type(question))
+    assert found is not None and sentence[found.start : found.end] == "Dan Reyes"
+
+
+def test_the_rules_take_over_when_every_entity_is_in_the_question() -> None:
+    sentence = "Lina Ortiz, who coached the Verde Rovers, retired in May."
+    question = "Which club did Lina Ortiz coach?"
+    found = locate(sentence, question, question_type(question), entities=[(0, 10, "PERSON")])
+    assert found is not None and sentence[found.start : found.end] == "Verde Rovers"

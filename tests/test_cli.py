@@ -44,6 +44,15 @@ def test_ask_on_an_empty_index_ingests_the_sample_and_prints_the_json_contract(t
     assert "Traceback" not in result.stderr
 
 
+def test_ask_prints_the_short_answer_before_the_cited_sentences(tmp_path: Path) -> None:
+    question = "Who mediated the peace between Erdogan and Putin?"
+    result = CliRunner().invoke(main, ["ask", question, "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Short answer: Nur Sultan Nazarbayev"
+    assert lines[1].endswith("Nur Sultan Nazarbayev [1].") and lines[3].startswith("[1] ")
+
+
 def test_ingest_stats_show_delete(tmp_path: Path) -> None:
     index = str(tmp_path / "index")
     good = write(tmp_path / "docs" / "a.md", "# Port strike\n\nDock workers walked out on Friday.")

@@ -28,6 +28,21 @@ def test_markers_link_only_real_citations() -> None:
     assert "&#91;7&#93;" in out  # a number that is not a citation stays plain text
 
 
+def test_the_short_answer_stands_out_inside_its_sentence() -> None:
+    doc = "Intro. The prize went to Anna Varga of Lyon. The end."
+    start = doc.index("The prize")
+    c = Citation(1, "/data/a.txt", "d1", start, start + len("The prize went to Anna Varga of Lyon."),
+                 "The prize went to Anna Varga of Lyon.")
+    answer = _answer("The prize went to Anna Varga of Lyon [1].", [c])
+    answer.short_answer, answer.short_span = "Anna Varga", (doc.index("Anna"), doc.index(" of Lyon"))
+    out = answer_html(answer, turn=0)
+    assert '<strong class="short-answer" title="the short answer">Anna Varga</strong>' in out
+    assert out.startswith("The prize went to <strong") and 'href="#src-0-1"' in out
+    # A span that is not inside citation [1] is not shown.
+    answer.short_span = (0, 5)
+    assert "short-answer" not in answer_html(answer, turn=0)
+
+
 def test_abstention_is_marked() -> None:
     out = answer_html(Answer("q", "The articles do not say.", abstained=True), turn=0)
     assert 'class="abstained"' in out

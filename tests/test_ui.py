@@ -70,6 +70,10 @@ def test_chat_streams_a_cited_answer_with_the_span_highlighted(
     assert s.page.locator("#sources [id^='src-1-'], #sources .abstained-sources").count() > 0
     s.page.locator("[data-testid='bot']").first.click()
     s.page.wait_for_selector("#src-0-1", timeout=WAIT_MS)
+
+    # A "who" question: the name it asks for stands out inside the cited sentence.
+    s.ask("Who mediated the peace between Erdogan and Putin?")
+    assert s.page.locator("[data-testid='bot'] strong.short-answer").last.inner_text() == "Nur Sultan Nazarbayev"
     assert s.outside == [] and s.dialogs == []
 
 

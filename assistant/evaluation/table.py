@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.evaluation.report import fmt
@@ -14,23 +15,31 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def combined_table(paths: list[Path]) -> str:
+def combined_table(paths: list[Path], columns: Sequence[str] = COLUMNS) -> str:
     """A row per (set, config); a partial run (`--limit`) is marked as such."""
-    lines = ["| set | config | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 2) + "|"]
+    lines = ["| set | config | " + " | ".join(columns) + " |", "|---" * (len(columns) + 2) + "|"]
     for path in paths:
         summary = json.loads(path.read_text(encoding="utf-8"))
         s = summary["set"]
         label = f"{s['name']} ({s['evaluated']} q)" + ("" if s["complete"] else f" PARTIAL of {s['questions']}")
         for name, block in summary["configs"].items():
-            lines.append(f"| {label} | {name} | " + " | ".join(fmt(c, block[c]) for c in COLUMNS) + " |")
+            lines.append(f"| {label} | {name} | " + " | ".join(fmt(c, block[c]) for c in columns) + " |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
-    paths = [Path(a) for a in (sys.argv[1:] if argv is None else argv)]
-    if not paths:
-        sys.exit("usage: python -m assistant.evaluation.table REPORT/summary.json ...")
-    print(combined_table(paths))
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant.evaluation.table",
+        description="One markdown table of several `assistant eval` runs, a row per set and config.",
+    )
+    parser.add_argument("summaries", nargs="+", type=Path, metavar="REPORT/summary.json")
+    parser.add_argument("--columns", default=",".join(COLUMNS),
+                        help="comma-separated summary metrics to show (default: all of %(default)s)")  # fmt: skip
+    args = parser.parse_args(argv)
+    columns = [c for c in args.columns.split(",") if c]
+    if unknown := sorted(set(columns) - set(COLUMNS)):
+        parser.error(f"unknown column(s) {', '.join(unknown)}; choose from {', '.join(COLUMNS)}")
+    print(combined_table(args.summaries, columns))
 
 
 if __name__ == "__main__":
