@@ -196,7 +196,7 @@ class Assistant:
         question = clean_question(question)
         # A language model rewrites a follow-up when one is chosen; the offline resolver otherwise.
         resolved = self.condense_question(question, history, backend=backend) or (
-            resolve(question, history) if history else None
+            resolve(question, history, self._answerer.ner) if history else None
         )
         query = resolved or question
         vector = self._embed_meanwhile(query)

@@ -3,56 +3,84 @@
 "Who invited the CSTO into Kazakhstan?" then "Why did he prefer it over the Turkic organization?"
 becomes "Why did Tokayev prefer CSTO over the Turkic organization?": "he" is the person the
 last answer named (for a "who" question, its short answer), "it" the last thing the previous question named.
-A follow-up with (almost) no words of its own ("Why?", "And after that?") carries the previous question along.
+Turns that name no one ("Why?") are looked past, back to the latest that does. When the history holds the
+assistant's own `Answer`s, their resolved questions and short answers are used as they are; with a
+named-entity recognizer (spaCy's, `ASSISTANT_NER=spacy`), people and things are told apart by its labels.
+A follow-up with (almost) no words of its own ("Why?", "And after that?"), or with a pronoun that nothing
+said stands for, carries the latest question with a topic along.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.answer_types import Kind, Token, locate, names, question_type, tokens
+from assistant.answer_types import Kind, QuestionType, Token, locate, names, question_type, tokens
+from assistant.embeddings import Entity
 from assistant.text import STOPWORDS, terms
+
+# A named-entity recognizer: (start, end, label) of each entity in a text.
+Ner = Callable[[str], list[Entity]]
 
 PERSON_PRONOUNS = {"he": "", "she": "", "him": "", "her": "", "his": "'s", "hers": "'s", "himself": "", "herself": ""}
 THING_PRONOUNS = {"it": "", "its": "'s", "itself": "", "they": "", "them": "", "their": "'s", "theirs": "'s"}
+# These may stand for people too ("they" for a couple named in the last answer); "it" never does.
+PLURAL_PRONOUNS = {"they", "them", "their", "theirs"}
 DEMONSTRATIVES = {"that", "this", "these", "those", "there", "then"}
-# Words in a name that mark an organization or place rather than a person.
+# How many turns back a "he"/"she" may find the person it stands for.
+PERSON_LOOKBACK = 3
+# Words in a name that mark an organization or place rather than a person; so does an acronym ("NATO").
 _NOT_PERSON = re.compile(
     r"organi[sz]ation|council|party|treaty|union|ministry|bank|company|inc|ltd|group|states?|republic|"
-    r"kingdom|nations|agency|army|forces|parliament|government|league|association|committee|[A-Z]{2,}$",
+    r"kingdom|nations|agency|army|forces|parliament|government|league|association|committee|institute|"
+    r"university|college|school|museum|hospital|church|cent(?:er|re)|stadium|airport|station|port|bridge|"
+    r"street|road|square|park|tower|hall|river|lake|sea|ocean|island|mountains?|city|county|province|region",
     re.IGNORECASE,
 )
+_ACRONYM = re.compile(r"^[A-Z]{2,}$")
 
 
 @dataclass(frozen=True)
 class Turn:
     question: str
     answer: str
+    # From an `Answer` in the history: the question as it was resolved, and the short answer it found.
+    resolved: str | None = None
+    short: str | None = None
+
+    @classmethod
+    def of(cls, question: Any, answer: Any) -> Turn:
+        return cls(_content(question), _content(answer), _text_attribute(answer, "resolved_question"),
+                   _text_attribute(answer, "short_answer"))  # fmt: skip
 
 
 def turns(history: Sequence[Any] | None) -> list[Turn]:
     """The conversation as (question, answer) turns, from pairs or `{"role", "content"}` messages."""
     out: list[Turn] = []
-    pending: str | None = None
+    pending: Any = None
     for item in history or ():
         if isinstance(item, Mapping):
-            role, content = str(item.get("role", "")), _content(item.get("content"))
+            role, content = str(item.get("role", "")), item.get("content")
             if role == "user":
                 if pending is not None:
-                    out.append(Turn(pending, ""))
+                    out.append(Turn.of(pending, ""))
                 pending = content
             elif role == "assistant" and pending is not None:
-                out.append(Turn(pending, content))
+                out.append(Turn.of(pending, content))
                 pending = None
         else:
             question, answer = item
-            out.append(Turn(_content(question), _content(answer)))
+            out.append(Turn.of(question, answer))
     if pending is not None:
-        out.append(Turn(pending, ""))
+        out.append(Turn.of(pending, ""))
     return out
+
+
+def _text_attribute(value: Any, name: str) -> str | None:
+    found = getattr(value, name, None)
+    return found if isinstance(found, str) and found.strip() else None
 
 
 def _content(value: Any) -> str:
@@ -73,24 +101,70 @@ def _span(toks: list[Token], text: str, rng: tuple[int, int]) -> str:
 
 
 def _person_like(name: str) -> bool:
-    return not any(_NOT_PERSON.search(w) for w in name.split())
+    words = [w.strip(".,’'") for w in name.split()]
+    return not any(_NOT_PERSON.fullmatch(w) or _ACRONYM.match(w) for w in words)
 
 
-def referents(turn: Turn) -> tuple[str | None, str | None]:
-    """(the person, the thing) the turn was about, as they are written."""
-    q_toks, a_toks = tokens(turn.question), tokens(_strip_markers(turn.answer))
-    q_names = [_span(q_toks, turn.question, r) for r in names(q_toks)]
+# Entity labels (spaCy's OntoNotes scheme) of what "it"/"they" can stand for: not people, not "Russian".
+THING_LABELS = {"ORG", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "LAW", "WORK_OF_ART"}
+
+
+def referents(turn: Turn, ner: Ner | None = None) -> tuple[str | None, str | None]:
+    """(the person, the thing) the turn was about, as they are written.
+
+    With a named-entity recognizer, people and things are told apart by its labels ("Turkey" is a place);
+    by the rules alone, a person is the answer to a "who" question or a name of two words or more that no
+    organization word marks, and a thing the first other name in the question.
+    """
+    question = turn.resolved or turn.question
     answer = _strip_markers(turn.answer)
-    a_names = [_span(a_toks, answer, r) for r in names(a_toks)]
+    q_toks = tokens(question)
+    q_names = [_span(q_toks, question, r) for r in names(q_toks)]
+    q_ents = ner(question) if ner is not None else []
+    a_ents = ner(answer) if ner is not None and answer else []
     person = None
-    qtype = question_type(turn.question)
-    if qtype.kind is Kind.PERSON and answer:
-        found = locate(answer, turn.question, qtype)
-        person = answer[found.start : found.end] if found else None
-    if person is None:
-        person = next((n for n in q_names + a_names if _person_like(n)), None)
-    thing = next((n for n in q_names if n != person and not _person_like(n)), None)
+    qtype = question_type(question)
+    if qtype.kind is Kind.PERSON:
+        person = turn.short or _located(answer, question, qtype, a_ents if ner is not None else None)
+    if person is None and ner is not None:
+        person = next((text[a:b] for text, ents in ((question, q_ents), (answer, a_ents))
+                       for a, b, label in ents if label == "PERSON"), None)  # fmt: skip
+    elif person is None:
+        a_toks = tokens(answer)
+        spoken = q_names + [_span(a_toks, answer, r) for r in names(a_toks)]
+        person = next((n for n in spoken if len(n.split()) > 1 and _person_like(n)), None)
+    if ner is not None:
+        thing = next((question[a:b] for a, b, label in q_ents if label in THING_LABELS and question[a:b] != person),
+                     None)  # fmt: skip
+        adjectives = {question[a:b] for a, b, label in q_ents if label == "NORP"}
+        q_names = [n for n in q_names if n not in adjectives]
+    else:
+        thing = next((n for n in q_names if n != person and not _person_like(n)), None)
     thing = thing or next((n for n in q_names if n != person), None)
+    return person, thing
+
+
+def _located(answer: str, question: str, qtype: QuestionType, entities: list[Entity] | None) -> str | None:
+    found = locate(answer, question, qtype, entities=entities) if answer else None
+    return answer[found.start : found.end] if found else None
+
+
+def _latest_referents(past: list[Turn], ner: Ner | None) -> tuple[str | None, str | None]:
+    """The latest person named in the last few turns, and the thing of the latest turn that names anything.
+
+    "she" may be someone named a few questions ago; "it" is what the latest turn with a subject was about,
+    not an older turn's subject (turns that name nothing, like "Why?", are looked past).
+    """
+    person = thing = None
+    thing_settled = False
+    for turn in list(reversed(past))[:PERSON_LOOKBACK]:
+        p, t = referents(turn, ner)
+        person = person or p
+        if not thing_settled:
+            thing = t
+            thing_settled = bool(p or t or names(tokens(turn.resolved or turn.question)))
+        if person and thing_settled:
+            break
     return person, thing
 
 
@@ -98,20 +172,20 @@ def _strip_markers(answer: str) -> str:
     return re.sub(r"\s*\[\d+\]", "", answer)
 
 
-def resolve(question: str, history: Sequence[Any] | None) -> str:
+def resolve(question: str, history: Sequence[Any] | None, ner: Ner | None = None) -> str:
     """The question made self-contained using the conversation (unchanged when it already is)."""
     past = [t for t in turns(history) if t.question.strip()]
     if not past:
         return question
-    last = past[-1]
-    person, thing = referents(last)
+    person, thing = _latest_referents(past, ner)
     toks = tokens(question)
     out: list[str] = []
     pos = 0
-    changed = False
+    changed = unresolved = False
     for i, tok in enumerate(toks):
         low = tok.text.lower()
         replacement = None
+        unresolved = unresolved or low in PERSON_PRONOUNS or low in THING_PRONOUNS
         if low in PERSON_PRONOUNS and person:
             # After the first mention, news text calls a person by surname ("Tokayev"), so that finds more.
             suffix = PERSON_PRONOUNS[low]
@@ -119,8 +193,8 @@ def resolve(question: str, history: Sequence[Any] | None) -> str:
             if low == "her" and nxt is not None and nxt.text[0].isalpha() and nxt.folded not in STOPWORDS:
                 suffix = "'s"  # "her plan": possessive
             replacement = person.split()[-1] + suffix
-        elif low in THING_PRONOUNS and (thing or person):
-            replacement = (thing or person) + THING_PRONOUNS[low]  # type: ignore[operator]
+        elif low in THING_PRONOUNS and (referent := thing or (person if low in PLURAL_PRONOUNS else None)):
+            replacement = referent + THING_PRONOUNS[low]
         if replacement is not None:
             out.append(question[pos : tok.start] + replacement)
             pos = tok.end
@@ -128,7 +202,10 @@ def resolve(question: str, history: Sequence[Any] | None) -> str:
     out.append(question[pos:])
     resolved = "".join(out)
     own = [t for t in terms(question) if t not in DEMONSTRATIVES]
-    if len(own) <= 1 and not changed:
-        # Too little of its own to search with: carry the previous question's topic along.
-        resolved = f"{resolved.rstrip(' ?.!')} ({last.question.rstrip(' ?.!')})?"
+    if not changed and (len(own) <= 1 or unresolved):
+        # Too little of its own to search with, or a pronoun nothing said stands for ("How long did it
+        # last?" after a question about a jet): carry the latest question with a topic along.
+        topic = next((q for q in (t.resolved or t.question for t in reversed(past)) if len(terms(q)) > 1),
+                     past[-1].question)  # fmt: skip
+        resolved = f"{resolved.rstrip(' ?.!')} ({topic.rstrip(' ?.!')})?"
     return resolved

@@ -16,6 +16,7 @@ from typing import Any
 
 from assistant import prompts
 from assistant.answer import ABSTAIN_TEXT, answer_pieces
+from assistant.chat import turns
 from assistant.llm import ChatModel, LLMError, Message, chat_model, complete
 from assistant.settings import Settings
 from assistant.types import Answer, ScoredPassage
@@ -35,17 +36,12 @@ def answer_messages(question: str, passages: Sequence[ScoredPassage]) -> list[Me
 
 def history_turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
     """The conversation as (role, text) pairs, from (question, answer) pairs or `{"role", "content"}` messages."""
-    turns: list[tuple[str, str]] = []
-    for item in history or ():
-        if isinstance(item, dict):
-            if item.get("content"):
-                turns.append((str(item.get("role", "user")), str(item["content"])))
-        else:
-            question, answer = item
-            turns.append(("user", str(question)))
-            if answer is not None:
-                turns.append(("assistant", str(getattr(answer, "text", answer))))
-    return turns
+    out: list[tuple[str, str]] = []
+    for turn in turns(history):
+        out.append(("user", turn.question))
+        if turn.answer:
+            out.append(("assistant", turn.answer))
+    return out
 
 
 def condense_messages(question: str, history: Sequence[Any], turns: int) -> list[Message]:

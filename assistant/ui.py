@@ -103,7 +103,8 @@ class ChatApp:
         question = (message or "").strip()
         if not question:
             return
-        history = [(t.question, t.text) for t in turns]
+        # The answers themselves: follow-ups resolve against their resolved questions and short answers.
+        history = [(t.question, t) for t in turns]
         shown = _messages(turns) + [{"role": "user", "content": text_html(question)}]
         yield [*shown, {"role": "assistant", "content": "…"}], "", gr.skip(), turns
         streamed = ""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from assistant import Assistant
-from assistant.chat import resolve, turns
+from assistant.chat import _person_like, resolve, turns
+from assistant.embeddings import get_ner
+from assistant.types import Answer
 
 HISTORY = [("Who founded the Vega Institute?", "The physicist Marta Kowal founded the Vega Institute in 1994 [1].")]
 
@@ -44,3 +46,42 @@ def test_ask_with_history_uses_and_reports_the_resolved_question(sample_bot: Ass
     assert follow.to_json()["resolved_question"] == follow.resolved_question
     assert any("Organization of Turkic States" in c.text for c in follow.citations)
     assert "resolved_question" not in sample_bot.ask("Who invited the CSTO?").to_json()
+
+
+def test_names_of_organizations_and_acronyms_are_not_people() -> None:
+    assert _person_like("Marta Kowal") and _person_like("Kassym-Jomart Tokayev")
+    assert _person_like("Brandon Marshall") and _person_like("Vincent Seattle")  # whole words only
+    assert not _person_like("NATO") and not _person_like("Collective Security Treaty Organization")
+
+
+def test_turns_that_name_nobody_are_looked_past() -> None:
+    history = [*HISTORY, ("Why?", "Because the old laboratory had closed [1].")]
+    assert resolve("What did she study?", history) == "What did Kowal study?"
+
+
+def test_a_person_is_found_a_few_turns_back_but_a_thing_only_in_the_latest_subject() -> None:
+    history = [*HISTORY, ("When did the Orion Bridge open?", "The Orion Bridge opened in May 1998 [1].")]
+    assert resolve("Why did she leave?", history) == "Why did Kowal leave?"
+    # "it" is the bridge now, not the institute.
+    assert resolve("Who paid for it?", history) == "Who paid for Orion Bridge?"
+
+
+def test_the_assistants_own_answers_give_their_short_answer_and_resolved_question() -> None:
+    answer = Answer("Who founded it?", "The institute was founded by Marta Kowal of Gdansk [1].", abstained=False,
+                    resolved_question="Who founded the Vega Institute?", short_answer="Marta Kowal")
+    history = [("Who founded it?", answer)]
+    # By the rules alone "Gdansk" would do as well as "Marta Kowal"; the answer says which it found.
+    assert resolve("Where did she study?", history) == "Where did Kowal study?"
+    assert resolve("When did it open?", history) == "When did Vega Institute open?"
+
+
+def test_entity_labels_tell_nationalities_and_places_from_things() -> None:
+    history = [("When did the Russian jet cross into Turkish airspace?", "On Oct. 25, 2015 [1].")]
+    ner = get_ner()
+    # "Russian" is not what "it" stands for: the question is carried along instead.
+    assert resolve("How long did it last?", history, ner) == (
+        "How long did it last (When did the Russian jet cross into Turkish airspace)?"
+    )
+    assert resolve("How long did it last?", history) == "How long did Russian last?"
+    history = [("What drones does Turkey sell to Ukraine?", "Bayraktar TB2 drones [1].")]
+    assert resolve("Who else buys from it?", history, ner) == "Who else buys from Turkey?"
