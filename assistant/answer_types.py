@@ -313,19 +313,22 @@ class Located:
 
 # Entity labels (spaCy's OntoNotes scheme) that can answer each kind of question.
 ENTITY_LABELS = {
-    Kind.PERSON: {"PERSON", "ORG", "NORP"},
+    Kind.PERSON: {"PERSON", "ORG"},
     Kind.NUMBER: {"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"},
     Kind.PLACE: {"GPE", "LOC", "FAC", "ORG"},
     Kind.THING: {"ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "PERSON", "GPE", "NORP", "LAW", "FAC", "CARDINAL"},
 }
 
 
+# Labels that answer a kind of question only when no entity of its own labels does: "who" may be "the Swiss".
+FALLBACK_LABELS = {Kind.PERSON: {"NORP"}}
+
+
 def entity_candidates(
-    toks: list[Token], entities: list[tuple[int, int, str]], qtype: QuestionType
+    toks: list[Token], entities: list[tuple[int, int, str]], labels: set[str]
 ) -> list[tuple[int, int]]:
-    """Token ranges of the named entities whose label fits the question (dates stay with the rules,
-    which measured better on them)."""
-    labels = ENTITY_LABELS.get(qtype.kind, set())
+    """Token ranges of the named entities with one of these labels (dates stay with the rules, which measured
+    better on them)."""
     out = []
     for start, end, label in entities:
         if label in labels:
@@ -349,15 +352,17 @@ def locate(
     (also when every entity is one the question names).
     """
     toks = tokens(sentence)
-    found = typed_candidates(toks, qtype) if typed_only else candidates(toks, qtype)
+    pools = []
     if entities and qtype.kind in ENTITY_LABELS:
-        best = _closest(toks, question, qtype, entity_candidates(toks, entities, qtype))
-        best = best or _closest(toks, question, qtype, found)
+        pools.append(entity_candidates(toks, entities, ENTITY_LABELS[qtype.kind]))
+        pools.append(entity_candidates(toks, entities, FALLBACK_LABELS.get(qtype.kind, set())))
+    pools.append(typed_candidates(toks, qtype) if typed_only else candidates(toks, qtype))
+    for pool in pools:
+        if best := _closest(toks, question, qtype, pool):
+            break
     else:
-        best = _closest(toks, question, qtype, found)
-    if best is None:
         return None
-    a, b = best
+    a, b = _coordinated(toks, best, pool) if _plural(question) else best
     last = toks[b - 1]
     end = last.end
     if re.search(r"\w['’]s$", last.text):
@@ -365,6 +370,24 @@ def locate(
     elif b == len(toks) and re.search(r"\w{3}\.$", last.text):
         end -= 1  # the sentence's full stop, not an abbreviation's ("Jr.")
     return Located(toks[a].start, end)
+
+
+def _plural(question: str) -> bool:
+    """The question asks for several: "Who were the guests?", "Which players are ...?"."""
+    ws = [fold(t.text) for t in tokens(question)[:6]]
+    return any(w in ("were", "are") for w in ws)
+
+
+def _coordinated(toks: list[Token], best: tuple[int, int], pool: list[tuple[int, int]]) -> tuple[int, int]:
+    """The candidate with those coordinated after it: "Beyoncé and Bruno Mars", "Fletcher, Boiman and Brady"."""
+    a, b = best
+    starts = {start: end for start, end in pool}
+    while b + 1 < len(toks) and toks[b].text in (",", "and"):
+        nxt = b + 2 if toks[b].text == "," and toks[b + 1].text == "and" else b + 1
+        if nxt not in starts:
+            break
+        b = starts[nxt]
+    return a, b
 
 
 def _closest(
@@ -404,9 +427,14 @@ def _closest(
 
 @lru_cache(maxsize=256)
 def _asked(question: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The question's stemmed content words, and all its folded words (`locate` runs per candidate sentence)."""
-    asked = frozenset(stem(t.text) for t in tokens(question) if t.text[0].isalnum() and t.folded not in STOPWORDS)
-    return asked, frozenset(t.folded for t in tokens(question))
+    """The question's stemmed content words, and all its folded words with the acronyms of its names ("MVP" for
+    "Most Valuable Player"): `locate` runs per candidate sentence."""
+    toks = tokens(question)
+    asked = frozenset(stem(t.text) for t in toks if t.text[0].isalnum() and t.folded not in STOPWORDS)
+    acronyms = {
+        "".join(t.text[0] for t in toks[a:b] if t.text[0].isupper()).lower() for a, b in names(toks) if b - a > 1
+    }
+    return asked, frozenset(t.folded for t in toks) | acronyms
 
 
 def has_candidate(sentence: str, question: str, qtype: QuestionType) -> bool:

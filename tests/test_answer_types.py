@@ -103,3 +103,30 @@ def test_the_rules_take_over_when_every_entity_is_in_the_question() -> None:
     question = "Which club did Lina Ortiz coach?"
     found = locate(sentence, question, question_type(question), entities=[(0, 10, "PERSON")])
     assert found is not None and sentence[found.start : found.end] == "Verde Rovers"
+
+
+def test_several_asked_for_are_given_together() -> None:
+    sentence = "The show was opened by Lina Ortiz and Dan Reyes, with Mia Holt closing it."
+    question = "Who were the opening acts of the show?"
+    found = locate(sentence, question, question_type(question))
+    assert found is not None and sentence[found.start : found.end] == "Lina Ortiz and Dan Reyes"
+    question = "Who was the closing act of the show?"
+    found = locate(sentence, question, question_type(question))
+    assert found is not None and sentence[found.start : found.end] in {"Lina Ortiz", "Dan Reyes", "Mia Holt"}
+
+
+def test_a_nationality_answers_who_only_when_no_person_or_organization_does() -> None:
+    sentence = "The Swiss engineer Karl Brunner designed the Danube Arts Centre."
+    question = "Who designed the Danube Arts Centre?"
+    entities = [(4, 9, "NORP"), (19, 31, "PERSON"), (45, 63, "ORG")]
+    found = locate(sentence, question, question_type(question), entities=entities)
+    assert found is not None and sentence[found.start : found.end] == "Karl Brunner"
+    found = locate(sentence, question, question_type(question), entities=[(4, 9, "NORP")])
+    assert found is not None and sentence[found.start : found.end] == "Swiss"
+
+
+def test_an_acronym_of_the_questions_words_is_in_the_question() -> None:
+    sentence = "Cam Newton was named MVP of the season."
+    question = "Who was the Most Valuable Player of the season?"
+    found = locate(sentence, question, question_type(question))
+    assert found is not None and sentence[found.start : found.end] == "Cam Newton"
