@@ -19,7 +19,7 @@ from typing import Any
 
 from assistant.answer_types import Kind, QuestionType, Token, locate, names, question_type, tokens
 from assistant.embeddings import Entity
-from assistant.text import STOPWORDS, terms
+from assistant.text import STOPWORDS, stem, terms
 
 # A named-entity recognizer: (start, end, label) of each entity in a text.
 Ner = Callable[[str], list[Entity]]
@@ -29,6 +29,10 @@ THING_PRONOUNS = {"it": "", "its": "'s", "itself": "", "they": "", "them": "", "
 # These may stand for people too ("they" for a couple named in the last answer); "it" never does.
 PLURAL_PRONOUNS = {"they", "them", "their", "theirs"}
 DEMONSTRATIVES = {"that", "this", "these", "those", "there", "then"}
+# Words of a follow-up that only point back at the conversation ("What about Germany?", "Who else?"), stemmed
+# as `terms` gives them.
+BACK_POINTERS = frozenset(stem(w) for w in DEMONSTRATIVES | {"about", "else", "also", "too"})
+_WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<subject>[^?]+?)\s*\??\s*$", re.IGNORECASE)
 # How many turns back a "he"/"she" may find the person it stands for.
 PERSON_LOOKBACK = 3
 # Words in a name that mark an organization or place rather than a person; so does an acronym ("NATO").
@@ -177,6 +181,8 @@ def resolve(question: str, history: Sequence[Any] | None, ner: Ner | None = None
     past = [t for t in turns(history) if t.question.strip()]
     if not past:
         return question
+    if (about := _WHAT_ABOUT.match(question)) and (asked := _asked_about(about.group("subject"), past, ner)):
+        return asked
     person, thing = _latest_referents(past, ner)
     toks = tokens(question)
     out: list[str] = []
@@ -201,11 +207,31 @@ def resolve(question: str, history: Sequence[Any] | None, ner: Ner | None = None
             changed = True
     out.append(question[pos:])
     resolved = "".join(out)
-    own = [t for t in terms(question) if t not in DEMONSTRATIVES]
+    own = [t for t in terms(question) if t not in BACK_POINTERS]
     if not changed and (len(own) <= 1 or unresolved):
         # Too little of its own to search with, or a pronoun nothing said stands for ("How long did it
         # last?" after a question about a jet): carry the latest question with a topic along.
-        topic = next((q for q in (t.resolved or t.question for t in reversed(past)) if len(terms(q)) > 1),
-                     past[-1].question)  # fmt: skip
-        resolved = f"{resolved.rstrip(' ?.!')} ({topic.rstrip(' ?.!')})?"
+        resolved = f"{resolved.rstrip(' ?.!')} ({_topic(past).rstrip(' ?.!')})?"
     return resolved
+
+
+def _topic(past: list[Turn]) -> str:
+    """The latest question with more than one word of its own (not "Why?")."""
+    return next((q for q in (t.resolved or t.question for t in reversed(past)) if len(terms(q)) > 1),
+                past[-1].question)  # fmt: skip
+
+
+def _asked_about(subject: str, past: list[Turn], ner: Ner | None) -> str | None:
+    """"What about Germany?" after "What drones does Turkey supply?": the same question about Germany."""
+    subject = subject.strip()
+    if subject.lower() in PERSON_PRONOUNS or subject.lower() in THING_PRONOUNS or subject.lower() in DEMONSTRATIVES:
+        return None  # "What about it?": a pronoun to resolve, not a new subject
+    topic = _topic(past)
+    person, thing = referents(Turn(topic, ""), ner)
+    named = thing if thing and thing in topic else person if person and person in topic else None
+    if named is None:
+        return None
+    # The article goes with the thing replaced: "the Vega Institute" -> "Gdansk" or "the Orion Bridge".
+    at = topic.index(named)
+    start = at - 4 if topic[max(at - 4, 0) : at].lower() == "the " else at
+    return topic[:start] + subject + topic[at + len(named) :]

@@ -30,6 +30,7 @@ def test_person_and_thing_pronouns_are_resolved() -> None:
 
 def test_question_without_words_of_its_own_carries_the_topic() -> None:
     assert resolve("And after that?", HISTORY) == "And after that (Who founded the Vega Institute)?"
+    assert resolve("Who else, in Gdansk?", HISTORY) == "Who else, in Gdansk (Who founded the Vega Institute)?"
 
 
 def test_self_contained_question_is_unchanged() -> None:
@@ -85,3 +86,10 @@ def test_entity_labels_tell_nationalities_and_places_from_things() -> None:
     assert resolve("How long did it last?", history) == "How long did Russian last?"
     history = [("What drones does Turkey sell to Ukraine?", "Bayraktar TB2 drones [1].")]
     assert resolve("Who else buys from it?", history, ner) == "Who else buys from Turkey?"
+
+
+def test_what_about_asks_the_same_question_of_a_new_subject() -> None:
+    assert resolve("What about the Orion Bridge?", HISTORY) == "Who founded the Orion Bridge?"
+    assert resolve("And how about Gdansk?", HISTORY) == "Who founded Gdansk?"
+    history = [("What drones does Turkey sell to Ukraine?", "Bayraktar TB2 drones [1]."), ("Why?", "Because [1].")]
+    assert resolve("What about Germany?", history, get_ner()) == "What drones does Germany sell to Ukraine?"
