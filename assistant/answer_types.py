@@ -96,7 +96,7 @@ _PERSON_NOUNS = {"person", "player", "man", "woman", "people", "president", "lea
 _NUMBER_NOUNS = {
     "number", "amount", "percentage", "percent", "score", "age", "cost", "price", "rating", "total", "sum",
     "population", "count", "rate", "salary", "budget", "revenue", "distance", "length", "height", "weight",
-    "margin", "temperature", "attendance", "figure", "value", "worth", "fee", "fine", "toll", "tally",
+    "margin", "temperature", "attendance", "worth", "fee", "fine", "toll", "tally",
 }
 # Nouns that only introduce what is asked for: "what is the name of the trophy" asks for a trophy.
 _NAMING_NOUNS = {"name", "title", "term", "nickname"}

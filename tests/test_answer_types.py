@@ -7,6 +7,12 @@ import pytest
 from assistant.answer_types import Kind, locate, numbers_in, question_type
 
 
+def located(sentence: str, question: str, entities: list[tuple[int, int, str]] | None = None) -> str | None:
+    """The short answer `locate` finds in the sentence, as text."""
+    found = locate(sentence, question, question_type(question), entities=entities)
+    return sentence[found.start : found.end] if found else None
+
+
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
@@ -48,8 +54,7 @@ def test_question_type(question: str, kind: Kind) -> None:
     ],
 )
 def test_locate_short_answer(sentence: str, question: str, expected: str) -> None:
-    found = locate(sentence, question, question_type(question))
-    assert found is not None and sentence[found.start : found.end] == expected
+    assert located(sentence, question) == expected
 
 
 def test_nothing_located_when_the_type_is_absent_or_only_in_the_question() -> None:
@@ -67,11 +72,9 @@ def test_named_entities_are_the_candidates_when_given() -> None:
     sentence = "The award went to Lina Ortiz of the Verde Group on Friday."
     question = "Who received the award?"
     entities = [(18, 28, "PERSON"), (32, 47, "ORG"), (51, 57, "DATE")]
-    found = locate(sentence, question, question_type(question), entities=entities)
-    assert found is not None and sentence[found.start : found.end] == "Lina Ortiz"
+    assert located(sentence, question, entities) == "Lina Ortiz"
     # No entity of a fitting label: the rules still find one.
-    found = locate(sentence, question, question_type(question), entities=[(51, 57, "DATE")])
-    assert found is not None and sentence[found.start : found.end] in {"Lina Ortiz", "Verde Group"}
+    assert located(sentence, question, [(51, 57, "DATE")]) in {"Lina Ortiz", "Verde Group"}
 
 
 @pytest.mark.parametrize(
@@ -87,46 +90,38 @@ def test_named_entities_are_the_candidates_when_given() -> None:
     ],
 )
 def test_short_answer_edges(sentence: str, question: str, expected: str) -> None:
-    found = locate(sentence, question, question_type(question))
-    assert found is not None and sentence[found.start : found.end] == expected
+    assert located(sentence, question) == expected
 
 
 def test_a_name_sharing_a_word_with_the_question_is_who_it_is_about() -> None:
     sentence = "Mike Tolbert fumbled, and Dan Reyes recovered the ball."
     question = "Who recovered Tolbert's fumble?"
-    found = locate(sentence, question, question_type(question))
-    assert found is not None and sentence[found.start : found.end] == "Dan Reyes"
+    assert located(sentence, question) == "Dan Reyes"
 
 
 def test_the_rules_take_over_when_every_entity_is_in_the_question() -> None:
     sentence = "Lina Ortiz, who coached the Verde Rovers, retired in May."
     question = "Which club did Lina Ortiz coach?"
-    found = locate(sentence, question, question_type(question), entities=[(0, 10, "PERSON")])
-    assert found is not None and sentence[found.start : found.end] == "Verde Rovers"
+    assert located(sentence, question, [(0, 10, "PERSON")]) == "Verde Rovers"
 
 
 def test_several_asked_for_are_given_together() -> None:
     sentence = "The show was opened by Lina Ortiz and Dan Reyes, with Mia Holt closing it."
     question = "Who were the opening acts of the show?"
-    found = locate(sentence, question, question_type(question))
-    assert found is not None and sentence[found.start : found.end] == "Lina Ortiz and Dan Reyes"
+    assert located(sentence, question) == "Lina Ortiz and Dan Reyes"
     question = "Who was the closing act of the show?"
-    found = locate(sentence, question, question_type(question))
-    assert found is not None and sentence[found.start : found.end] in {"Lina Ortiz", "Dan Reyes", "Mia Holt"}
+    assert located(sentence, question) in {"Lina Ortiz", "Dan Reyes", "Mia Holt"}
 
 
 def test_a_nationality_answers_who_only_when_no_person_or_organization_does() -> None:
     sentence = "The Swiss engineer Karl Brunner designed the Danube Arts Centre."
     question = "Who designed the Danube Arts Centre?"
     entities = [(4, 9, "NORP"), (19, 31, "PERSON"), (45, 63, "ORG")]
-    found = locate(sentence, question, question_type(question), entities=entities)
-    assert found is not None and sentence[found.start : found.end] == "Karl Brunner"
-    found = locate(sentence, question, question_type(question), entities=[(4, 9, "NORP")])
-    assert found is not None and sentence[found.start : found.end] == "Swiss"
+    assert located(sentence, question, entities) == "Karl Brunner"
+    assert located(sentence, question, [(4, 9, "NORP")]) == "Swiss"
 
 
 def test_an_acronym_of_the_questions_words_is_in_the_question() -> None:
     sentence = "Cam Newton was named MVP of the season."
     question = "Who was the Most Valuable Player of the season?"
-    found = locate(sentence, question, question_type(question))
-    assert found is not None and sentence[found.start : found.end] == "Cam Newton"
+    assert located(sentence, question) == "Cam Newton"
