@@ -373,20 +373,30 @@ def locate(
 
 
 def _plural(question: str) -> bool:
-    """The question asks for several: "Who were the guests?", "Which players are ...?"."""
-    ws = [fold(t.text) for t in tokens(question)[:6]]
-    return any(w in ("were", "are") for w in ws)
+    """The question asks for several: "Who were the guests?", "In which countries ...?"."""
+    ws = [fold(t.text) for t in tokens(question) if t.text[0].isalnum()]
+    if any(w in ("were", "are") for w in ws[:6]):
+        return True
+    i = next((i for i, w in enumerate(ws) if w in ("which", "what")), None)
+    phrase = _noun_phrase(ws[i + 1 :]) if i is not None else []
+    return bool(phrase) and re.search(r"[^su]s$", phrase[-1]) is not None
 
 
 def _coordinated(toks: list[Token], best: tuple[int, int], pool: list[tuple[int, int]]) -> tuple[int, int]:
     """The candidate with those coordinated after it: "Beyoncé and Bruno Mars", "Fletcher, Boiman and Brady"."""
     a, b = best
     starts = {start: end for start, end in pool}
+    ends = {end: start for start, end in pool}
     while b + 1 < len(toks) and toks[b].text in (",", "and"):
         nxt = b + 2 if toks[b].text == "," and toks[b + 1].text == "and" else b + 1
         if nxt not in starts:
             break
         b = starts[nxt]
+    while a >= 2 and toks[a - 1].text in (",", "and"):
+        prev = a - 2 if toks[a - 1].text == "and" and toks[a - 2].text == "," else a - 1
+        if prev not in ends:
+            break
+        a = ends[prev]
     return a, b
 
 

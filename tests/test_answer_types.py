@@ -109,6 +109,11 @@ def test_several_asked_for_are_given_together() -> None:
     sentence = "The show was opened by Lina Ortiz and Dan Reyes, with Mia Holt closing it."
     question = "Who were the opening acts of the show?"
     assert located(sentence, question) == "Lina Ortiz and Dan Reyes"
+    # A plural noun asks for several too, and the names before the nearest one count.
+    hosts = "France and Spain hosted the talks, which took place in spring."
+    entities = [(0, 6, "GPE"), (11, 16, "GPE")]
+    assert located(hosts, "In which countries did the talks take place?", entities) == "France and Spain"
+    assert located(hosts, "In which country did the talks take place?", entities) == "Spain"
     question = "Who was the closing act of the show?"
     assert located(sentence, question) in {"Lina Ortiz", "Dan Reyes", "Mia Holt"}
 
