@@ -313,15 +313,16 @@ class Located:
 
 # Entity labels (spaCy's OntoNotes scheme) that can answer each kind of question.
 ENTITY_LABELS = {
-    Kind.PERSON: {"PERSON", "ORG"},
+    Kind.PERSON: {"PERSON"},
     Kind.NUMBER: {"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"},
     Kind.PLACE: {"GPE", "LOC", "FAC", "ORG"},
     Kind.THING: {"ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "PERSON", "GPE", "NORP", "LAW", "FAC", "CARDINAL"},
 }
 
 
-# Labels that answer a kind of question only when no entity of its own labels does: "who" may be "the Swiss".
-FALLBACK_LABELS = {Kind.PERSON: {"NORP"}}
+# Labels that answer a kind of question only when no entity of its own labels does, in this order: "who" is a
+# person before an organization ("CBS"), and an organization before a nationality ("the Swiss").
+FALLBACK_LABELS = {Kind.PERSON: ({"ORG"}, {"NORP"})}
 
 
 def entity_candidates(
@@ -355,7 +356,7 @@ def locate(
     pools = []
     if entities and qtype.kind in ENTITY_LABELS:
         pools.append(entity_candidates(toks, entities, ENTITY_LABELS[qtype.kind]))
-        pools.append(entity_candidates(toks, entities, FALLBACK_LABELS.get(qtype.kind, set())))
+        pools += [entity_candidates(toks, entities, labels) for labels in FALLBACK_LABELS.get(qtype.kind, ())]
     pools.append(typed_candidates(toks, qtype) if typed_only else candidates(toks, qtype))
     for pool in pools:
         if best := _closest(toks, question, qtype, pool):
@@ -372,14 +373,26 @@ def locate(
     return Located(toks[a].start, end)
 
 
+def asked_things(question: str) -> str | None:
+    """The plural noun phrase of a "which/what <nouns>" question, as written: "drones" in "What drones does
+    Turkey sell?" (what a following "they" stands for)."""
+    words = [t for t in tokens(question) if t.text[0].isalnum()]
+    folded = [fold(t.text) for t in words]
+    i = next((i for i, w in enumerate(folded) if w in ("which", "what")), None)
+    if i is None:
+        return None
+    phrase = _noun_phrase(folded[i + 1 :])
+    if not phrase or not re.search(r"[^su]s$", phrase[-1]):
+        return None
+    # Skipped words ("type of") come first: the phrase is the last words before where it stops.
+    end = folded.index(phrase[-1], i + 1) + 1
+    return question[words[end - len(phrase)].start : words[end - 1].end]
+
+
 def _plural(question: str) -> bool:
     """The question asks for several: "Who were the guests?", "In which countries ...?"."""
     ws = [fold(t.text) for t in tokens(question) if t.text[0].isalnum()]
-    if any(w in ("were", "are") for w in ws[:6]):
-        return True
-    i = next((i for i, w in enumerate(ws) if w in ("which", "what")), None)
-    phrase = _noun_phrase(ws[i + 1 :]) if i is not None else []
-    return bool(phrase) and re.search(r"[^su]s$", phrase[-1]) is not None
+    return any(w in ("were", "are") for w in ws[:6]) or asked_things(question) is not None
 
 
 def _coordinated(toks: list[Token], best: tuple[int, int], pool: list[tuple[int, int]]) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.answer_types import Kind, QuestionType, Token, locate, names, question_type, tokens
+from assistant.answer_types import Kind, QuestionType, Token, asked_things, locate, names, question_type, tokens
 from assistant.embeddings import Entity
 from assistant.text import STOPWORDS, stem, terms
 
@@ -130,6 +130,10 @@ def referents(turn: Turn, ner: Ner | None = None) -> tuple[str | None, str | Non
     qtype = question_type(question)
     if qtype.kind is Kind.PERSON:
         person = turn.short or _located(answer, question, qtype, a_ents if ner is not None else None)
+        # "Who is his ally?" may be answered by an organization ("Nationalist Movement Party"); "he" is a person.
+        # (Not by entity label: the small model calls "Kassym-Jomart Tokayev" an organization.)
+        if person is not None and not _person_like(person):
+            person = None
     if person is None and ner is not None:
         person = next((text[a:b] for text, ents in ((question, q_ents), (answer, a_ents))
                        for a, b, label in ents if label == "PERSON"), None)  # fmt: skip
@@ -145,7 +149,12 @@ def referents(turn: Turn, ner: Ner | None = None) -> tuple[str | None, str | Non
     else:
         thing = next((n for n in q_names if n != person and not _person_like(n)), None)
     thing = thing or next((n for n in q_names if n != person), None)
-    return person, thing
+    return _bare(person), _bare(thing)
+
+
+def _bare(name: str | None) -> str | None:
+    """The name without the sentence's full stop its last word may carry ("Bahceli.")."""
+    return name.rstrip(".,;:!?") or None if name else None
 
 
 def _located(answer: str, question: str, qtype: QuestionType, entities: list[Entity] | None) -> str | None:
@@ -153,23 +162,33 @@ def _located(answer: str, question: str, qtype: QuestionType, entities: list[Ent
     return answer[found.start : found.end] if found else None
 
 
-def _latest_referents(past: list[Turn], ner: Ner | None) -> tuple[str | None, str | None]:
-    """The latest person named in the last few turns, and the thing of the latest turn that names anything.
+@dataclass(frozen=True)
+class Referents:
+    person: str | None = None
+    thing: str | None = None
+    # What a "they" stands for when the turn asked for several things: "the drones" of "What drones ...?".
+    things: str | None = None
+
+
+def _latest_referents(past: list[Turn], ner: Ner | None) -> Referents:
+    """The latest person named in the last few turns, and the thing(s) of the latest turn that names anything.
 
     "she" may be someone named a few questions ago; "it" is what the latest turn with a subject was about,
     not an older turn's subject (turns that name nothing, like "Why?", are looked past).
     """
-    person = thing = None
-    thing_settled = False
+    person = thing = things = None
+    settled = False
     for turn in list(reversed(past))[:PERSON_LOOKBACK]:
         p, t = referents(turn, ner)
         person = person or p
-        if not thing_settled:
-            thing = t
-            thing_settled = bool(p or t or names(tokens(turn.resolved or turn.question)))
-        if person and thing_settled:
+        if not settled:
+            question = turn.resolved or turn.question
+            thing, asked = t, asked_things(question)
+            things = f"the {asked}" if asked else None
+            settled = bool(p or t or asked or names(tokens(question)))
+        if person and settled:
             break
-    return person, thing
+    return Referents(person, thing, things)
 
 
 def _strip_markers(answer: str) -> str:
@@ -183,7 +202,8 @@ def resolve(question: str, history: Sequence[Any] | None, ner: Ner | None = None
         return question
     if (about := _WHAT_ABOUT.match(question)) and (asked := _asked_about(about.group("subject"), past, ner)):
         return asked
-    person, thing = _latest_referents(past, ner)
+    found = _latest_referents(past, ner)
+    person, thing = found.person, found.thing
     toks = tokens(question)
     out: list[str] = []
     pos = 0
@@ -199,8 +219,10 @@ def resolve(question: str, history: Sequence[Any] | None, ner: Ner | None = None
             if low == "her" and nxt is not None and nxt.text[0].isalpha() and nxt.folded not in STOPWORDS:
                 suffix = "'s"  # "her plan": possessive
             replacement = person.split()[-1] + suffix
-        elif low in THING_PRONOUNS and (referent := thing or (person if low in PLURAL_PRONOUNS else None)):
+        elif low in PLURAL_PRONOUNS and (referent := found.things or thing or person):
             replacement = referent + THING_PRONOUNS[low]
+        elif low in THING_PRONOUNS and thing:
+            replacement = thing + THING_PRONOUNS[low]
         if replacement is not None:
             out.append(question[pos : tok.start] + replacement)
             pos = tok.end
@@ -222,16 +244,29 @@ def _topic(past: list[Turn]) -> str:
 
 
 def _asked_about(subject: str, past: list[Turn], ner: Ner | None) -> str | None:
-    """"What about Germany?" after "What drones does Turkey supply?": the same question about Germany."""
+    """"What about Germany?" after "What drones does Turkey supply?": the same question about Germany.
+
+    With entity labels, the question is the latest that names something of the subject's kind (a country for
+    a country), and that is what is replaced; otherwise the latest question's subject is.
+    """
     subject = subject.strip()
     if subject.lower() in PERSON_PRONOUNS or subject.lower() in THING_PRONOUNS or subject.lower() in DEMONSTRATIVES:
         return None  # "What about it?": a pronoun to resolve, not a new subject
+    kinds = {label for _, _, label in ner(subject)} if ner is not None else set()
+    for turn in reversed(past):
+        question = turn.resolved or turn.question
+        same_kind = [question[a:b] for a, b, label in (ner(question) if kinds else []) if label in kinds]
+        if same_kind:
+            return _replaced(question, same_kind[0], subject)
     topic = _topic(past)
     person, thing = referents(Turn(topic, ""), ner)
     named = thing if thing and thing in topic else person if person and person in topic else None
-    if named is None:
-        return None
-    # The article goes with the thing replaced: "the Vega Institute" -> "Gdansk" or "the Orion Bridge".
-    at = topic.index(named)
-    start = at - 4 if topic[max(at - 4, 0) : at].lower() == "the " else at
-    return topic[:start] + subject + topic[at + len(named) :]
+    return _replaced(topic, named, subject) if named else None
+
+
+def _replaced(question: str, named: str, subject: str) -> str:
+    """The question with `subject` in place of `named`, and of the article that goes with it ("the Vega
+    Institute" -> "Gdansk" or "the Orion Bridge")."""
+    at = question.index(named)
+    start = at - 4 if question[max(at - 4, 0) : at].lower() == "the " else at
+    return question[:start] + subject + question[at + len(named) :]

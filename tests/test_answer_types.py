@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer_types import Kind, locate, numbers_in, question_type
+from assistant.answer_types import Kind, asked_things, locate, numbers_in, question_type
 
 
 def located(sentence: str, question: str, entities: list[tuple[int, int, str]] | None = None) -> str | None:
@@ -124,6 +124,21 @@ def test_a_nationality_answers_who_only_when_no_person_or_organization_does() ->
     entities = [(4, 9, "NORP"), (19, 31, "PERSON"), (45, 63, "ORG")]
     assert located(sentence, question, entities) == "Karl Brunner"
     assert located(sentence, question, [(4, 9, "NORP")]) == "Swiss"
+
+
+def test_who_is_a_person_before_an_organization() -> None:
+    sentence = "Her ally, Green Party leader Ana Sola, spoke first."
+    question = "Who is her ally?"
+    entities = [(10, 21, "ORG"), (29, 37, "PERSON")]
+    assert located(sentence, question, entities) == "Ana Sola"
+    assert located(sentence, question, [(10, 21, "ORG")]) == "Green Party"
+
+
+def test_asked_things_is_the_plural_noun_phrase() -> None:
+    assert asked_things("What drones does Turkey sell?") == "drones"
+    assert asked_things("Which air defence systems did Turkey order?") == "air defence systems"
+    assert asked_things("What type of buses did the city buy?") == "buses"
+    assert asked_things("Which country did it invade?") is None and asked_things("Who sold it?") is None
 
 
 def test_an_acronym_of_the_questions_words_is_in_the_question() -> None:

@@ -93,3 +93,25 @@ def test_what_about_asks_the_same_question_of_a_new_subject() -> None:
     assert resolve("And how about Gdansk?", HISTORY) == "Who founded Gdansk?"
     history = [("What drones does Turkey sell to Ukraine?", "Bayraktar TB2 drones [1]."), ("Why?", "Because [1].")]
     assert resolve("What about Germany?", history, get_ner()) == "What drones does Germany sell to Ukraine?"
+
+
+def test_they_after_a_question_for_several_things_is_those_things() -> None:
+    history = [("What drones does Turkey sell to Ukraine?", "Bayraktar TB2 drones [1].")]
+    assert resolve("Where are they made?", history) == "Where are the drones made?"
+    # "it" is still the thing named.
+    assert resolve("Who governs it?", history) == "Who governs Turkey?"
+
+
+def test_what_about_replaces_a_name_of_the_same_kind() -> None:
+    history = [("What drones does Turkey sell to Ukraine?", "Bayraktar TB2 drones [1]."),
+               ("What does the Kremlin say they could do?", "Destabilize the region [1].")]
+    assert resolve("What about Germany?", history, get_ner()) == "What drones does Germany sell to Ukraine?"
+
+
+def test_an_organization_answering_who_is_not_he() -> None:
+    answer = Answer("Who is Erdogan's election ally?",
+                    "Erdogan works with his ally, Nationalist Movement Party leader Devlet Bahceli [1].",
+                    abstained=False, short_answer="Nationalist Movement Party")
+    assert resolve("Which party does he lead?", [("Who is Erdogan's election ally?", answer)]) == (
+        "Which party does Bahceli lead?"
+    )

@@ -223,7 +223,7 @@ def run_questions(
 ) -> list[dict[str, Any]]:
     """Ask every question (follow-ups with their conversation's earlier turns as history) and score it."""
     texts = _TextCache(pipeline.document_text)
-    histories: dict[str, list[tuple[str, str]]] = {}
+    histories: dict[str, list[tuple[str, Answer]]] = {}
     pipeline.warm_up()  # one-off loads (vector indexes, models) stay out of the latencies
     rows = []
     for q in tqdm(questions, desc=desc, unit="q", disable=not progress, file=sys.stderr, dynamic_ncols=True):
@@ -241,7 +241,8 @@ def run_questions(
         row["retrieval_ms"] = round((retrieved - answered) * 1000, 3)
         rows.append(row)
         if q.conversation:
-            history.append((q.question, answer.text))
+            # The answer itself, as the chat keeps it: follow-ups may use its short answer and resolved question.
+            history.append((q.question, answer))
     return rows
 
 
