@@ -33,8 +33,8 @@ DEMONSTRATIVES = {"that", "this", "these", "those", "there", "then"}
 # as `terms` gives them.
 BACK_POINTERS = frozenset(stem(w) for w in DEMONSTRATIVES | {"about", "else", "also", "too"})
 _WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<subject>[^?]+?)\s*\??\s*$", re.IGNORECASE)
-# How many turns back a "he"/"she" may find the person it stands for.
-PERSON_LOOKBACK = 3
+# How many turns back a "he"/"she" may find its person, and "What about Germany?" the question to ask again.
+LOOKBACK = 3
 # Words in a name that mark an organization or place rather than a person; so does an acronym ("NATO").
 _NOT_PERSON = re.compile(
     r"organi[sz]ation|council|party|treaty|union|ministry|bank|company|inc|ltd|group|states?|republic|"
@@ -83,18 +83,22 @@ def turns(history: Sequence[Any] | None) -> list[Turn]:
 
 
 def _text_attribute(value: Any, name: str) -> str | None:
-    found = getattr(value, name, None)
+    """A text field of an `Answer`, or of its `--json` object (what the HTTP API returned, sent back)."""
+    found = value.get(name) if isinstance(value, Mapping) else getattr(value, name, None)
     return found if isinstance(found, str) and found.strip() else None
 
 
 def _content(value: Any) -> str:
-    """Message content as text: a string, an `Answer`-like object with `.text`, or a list of text parts."""
+    """Message content as text: a string, an `Answer`-like object with `.text`, an answer's `--json` object, or a
+    list of text parts."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value
     if hasattr(value, "text") and isinstance(value.text, str):
         return value.text
+    if isinstance(value, Mapping) and isinstance(value.get("answer"), str):
+        return value["answer"]
     if isinstance(value, list):
         return " ".join(_content(v.get("text") if isinstance(v, Mapping) else v) for v in value)
     return str(value)
@@ -178,7 +182,7 @@ def _latest_referents(past: list[Turn], ner: Ner | None) -> Referents:
     """
     person = thing = things = None
     settled = False
-    for turn in list(reversed(past))[:PERSON_LOOKBACK]:
+    for turn in list(reversed(past))[:LOOKBACK]:
         p, t = referents(turn, ner)
         person = person or p
         if not settled:
@@ -253,7 +257,7 @@ def _asked_about(subject: str, past: list[Turn], ner: Ner | None) -> str | None:
     if subject.lower() in PERSON_PRONOUNS or subject.lower() in THING_PRONOUNS or subject.lower() in DEMONSTRATIVES:
         return None  # "What about it?": a pronoun to resolve, not a new subject
     kinds = {label for _, _, label in ner(subject)} if ner is not None else set()
-    for turn in reversed(past):
+    for turn in list(reversed(past))[:LOOKBACK]:
         question = turn.resolved or turn.question
         same_kind = [question[a:b] for a, b, label in (ner(question) if kinds else []) if label in kinds]
         if same_kind:

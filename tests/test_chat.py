@@ -76,6 +76,15 @@ def test_the_assistants_own_answers_give_their_short_answer_and_resolved_questio
     assert resolve("When did it open?", history) == "When did Vega Institute open?"
 
 
+def test_an_answers_json_object_sent_back_as_history_is_read_like_the_answer() -> None:
+    answer = Answer("Who founded it?", "The institute was founded by Marta Kowal of Gdansk [1].", abstained=False,
+                    resolved_question="Who founded the Vega Institute?", short_answer="Marta Kowal")
+    as_json = [("Who founded it?", answer.to_json())]
+    [turn] = turns(as_json)
+    assert (turn.answer, turn.resolved, turn.short) == (answer.text, answer.resolved_question, "Marta Kowal")
+    assert resolve("Where did she study?", as_json) == resolve("Where did she study?", [("Who founded it?", answer)])
+
+
 def test_entity_labels_tell_nationalities_and_places_from_things() -> None:
     history = [("When did the Russian jet cross into Turkish airspace?", "On Oct. 25, 2015 [1].")]
     ner = get_ner()
