@@ -148,7 +148,7 @@ def _typed_by_noun(rest: list[str]) -> QuestionType:
         inner = _noun_phrase(inner[1:] if inner[:1] and inner[0] in _DETERMINERS else inner)
         head = inner[-1] if inner else head
     if head in _DATE_NOUNS:
-        return QuestionType(Kind.DATE)
+        return QuestionType(Kind.DATE, stem(head))
     if head in _NUMBER_NOUNS:
         return QuestionType(Kind.NUMBER)
     if head in _PLACE_NOUNS:
@@ -364,6 +364,9 @@ def locate(
     else:
         return None
     a, b = _coordinated(toks, best, pool) if _plural(question) else best
+    if qtype.kind is Kind.DATE and qtype.head == "year":
+        # "In what year ...": the year of "June 4, 2014".
+        a, b = next(((i, i + 1) for i in range(a, b) if _YEAR.match(toks[i].text)), (a, b))
     last = toks[b - 1]
     end = last.end
     if re.search(r"\w['’]s$", last.text):

@@ -126,6 +126,12 @@ def test_a_nationality_answers_who_only_when_no_person_or_organization_does() ->
     assert located(sentence, question, [(4, 9, "NORP")]) == "Swiss"
 
 
+def test_a_year_question_gets_the_year_of_a_full_date() -> None:
+    sentence = "The law passed on June 4, 2014 after a long debate."
+    assert located(sentence, "In what year did the law pass?") == "2014"
+    assert located(sentence, "When did the law pass?") == "June 4, 2014"
+
+
 def test_who_is_a_person_before_an_organization() -> None:
     sentence = "Her ally, Green Party leader Ana Sola, spoke first."
     question = "Who is her ally?"
