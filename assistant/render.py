@@ -46,6 +46,9 @@ def answer_html(answer: Answer, turn: int) -> str:
         body = _claims_html(answer, turn)
     if answer.backend != "extractive" and not answer.abstained:
         body = f'<span class="backend">written by {text_html(answer.backend)}</span> ' + body
+    if answer.resolved_question and answer.resolved_question != answer.question:
+        # A follow-up is searched as the conversation made it: the reader sees how it was understood.
+        body = f'<div class="resolved">Read as: {text_html(answer.resolved_question)}</div>' + body
     if answer.note:
         body += f'<div class="answer-note">Note: {text_html(answer.note)}</div>'
     return body

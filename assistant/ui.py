@@ -45,6 +45,7 @@ a.cite-marker { text-decoration: none; font-weight: 700; }
 .unsupported-label { color: #b45309; }
 .draft { color: var(--body-text-color-subdued); }
 .answer-note { margin-top: 6px; font-size: 0.9em; color: #b45309; }
+.resolved { margin-bottom: 4px; font-size: 0.85em; color: var(--body-text-color-subdued); }
 """
 # A click on `[n]` in an answer scrolls the sources panel to that citation (no page navigation).
 HEAD = """

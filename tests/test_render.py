@@ -43,6 +43,16 @@ def test_the_short_answer_stands_out_inside_its_sentence() -> None:
     assert "short-answer" not in answer_html(answer, turn=0)
 
 
+def test_a_follow_up_shows_how_it_was_read() -> None:
+    c = _citation(1, 0, 6)
+    answer = _answer(f"{c.text} [1]", [c])
+    answer.question, answer.resolved_question = "Why did he go?", "Why did <b>Kowal</b> go?"
+    out = answer_html(answer, turn=0)
+    assert out.startswith('<div class="resolved">Read as: Why did &#60;b&#62;Kowal&#60;/b&#62; go?</div>')
+    answer.resolved_question = None
+    assert "Read as" not in answer_html(answer, turn=0)
+
+
 def test_abstention_is_marked() -> None:
     out = answer_html(Answer("q", "The articles do not say.", abstained=True), turn=0)
     assert 'class="abstained"' in out

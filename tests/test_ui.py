@@ -74,6 +74,9 @@ def test_chat_streams_a_cited_answer_with_the_span_highlighted(
     # A "who" question: the name it asks for stands out inside the cited sentence.
     s.ask("Who mediated the peace between Erdogan and Putin?")
     assert s.page.locator("[data-testid='bot'] strong.short-answer").last.inner_text() == "Nur Sultan Nazarbayev"
+    # A follow-up shows how it was understood.
+    s.ask("Is he still in power?")
+    assert s.page.locator("[data-testid='bot'] .resolved").last.inner_text() == "Read as: Is Nazarbayev still in power?"
     assert s.outside == [] and s.dialogs == []
 
 
