@@ -1,7 +1,7 @@
 """Cited answers without an LLM: the sentences that best answer the question, and the short answer inside.
 
 1. Every sentence of the retrieved passages gets an evidence score (`assistant.evidence`).
-2. A number the question states that no article mentions means the articles do not cover it.
+2. A number or a name the question states that no article mentions means the articles do not cover it.
    A question that asks for a date or a quantity can only be answered by a sentence holding one; when no
    well-supported sentence does, the assistant abstains rather than cite something beside the point.
 3. Below `Settings.min_score` the assistant abstains too ("the articles do not say").
@@ -26,7 +26,7 @@ from assistant.types import Answer, Citation, ScoredPassage, Sentence
 Ner = Callable[[str], list[Entity]]
 ABSTAIN_TEXT = "The articles do not say. None of the passages found answers this question closely enough."
 ABSTAIN_TYPE_TEXT = "The articles do not say. The passages found do not state the {what} this question asks for."
-ABSTAIN_NUMBER_TEXT = "The articles do not say. None of them mentions {number}."
+ABSTAIN_MENTION_TEXT = "The articles do not say. None of them mentions {what}."
 # Extra sentences join an explanation only when they score almost as well as the best one.
 EXTRA_SENTENCE_MARGIN = 0.2
 # A sentence holding the asked-for kind of answer may stand in for a better-scoring one this close to it.
@@ -59,9 +59,10 @@ class ExtractiveAnswerer:
         """The answer from the scored sentences, or an abstention saying why there is none."""
         if not ranked or ranked[0].support < self.settings.min_score:
             return Answer(question, ABSTAIN_TEXT, abstained=True, passages=passages)
-        # A number the question states ("in 2023") that no article mentions cannot be answered about.
-        if unmet := self.scorer.unknown_numbers(question):
-            return Answer(question, ABSTAIN_NUMBER_TEXT.format(number=unmet[0]), abstained=True, passages=passages)
+        # A number ("in 2023") or a name ("Biden") the question states that no article mentions cannot be
+        # answered about.
+        if unmet := self.scorer.unknown_numbers(question) or self.scorer.unknown_names(question):
+            return Answer(question, ABSTAIN_MENTION_TEXT.format(what=unmet[0]), abstained=True, passages=passages)
         best = ranked[0]
         if qtype.needs_span_type and not best.typed:
             typed = [r for r in ranked if r.typed and r.score >= best.score - TYPED_MARGIN]

@@ -40,6 +40,8 @@ TITLES = frozenset(
 )
 _TOKEN = re.compile(r"[$€£]?\d[\d,.:/–-]*\d%?|[$€£]?\d%?|\w+(?:[-'’.]\w+)*\.?|\S")
 _YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
+# Model designations: "Su-24", "F-16s", "S-400", "TB2", "A320".
+_DESIGNATION = re.compile(r"^[A-Z][A-Za-z]{0,4}-?\d[\dA-Za-z]*$")
 _NUMBER = re.compile(r"^[$€£]?\d[\d,.:/–-]*%?$")
 
 
@@ -98,6 +100,12 @@ _NUMBER_NOUNS = {
     "population", "count", "rate", "salary", "budget", "revenue", "distance", "length", "height", "weight",
     "margin", "temperature", "attendance", "worth", "fee", "fine", "toll", "tally",
 }
+# Verbs that make "what <verb> ..." ask for an event or its cause, told in sentences: "What happened in 2015?",
+# "What led to the crisis?".
+_EVENT_VERBS = {
+    "happen", "happens", "happened", "cause", "causes", "caused", "led", "leads", "prompted", "prompts",
+    "triggered", "triggers", "sparked", "sparks", "motivated", "motivates",
+}
 # Nouns that only introduce what is asked for: "what is the name of the trophy" asks for a trophy.
 _NAMING_NOUNS = {"name", "title", "term", "nickname"}
 _WH_WORDS = {"who", "whom", "whose", "when", "where", "why", "how", "which", "what"}
@@ -122,6 +130,8 @@ def question_type(question: str) -> QuestionType:
         return QuestionType(Kind.EXPLANATION)
     if w == "how":
         return QuestionType(Kind.NUMBER if nxt in _QUANTITY_AFTER_HOW else Kind.EXPLANATION)
+    if w == "what" and nxt in _EVENT_VERBS:
+        return QuestionType(Kind.EXPLANATION)
     return _typed_by_noun(ws[i + 1 :])
 
 
@@ -355,7 +365,11 @@ def locate(
     toks = tokens(sentence)
     pools = []
     if entities and qtype.kind in ENTITY_LABELS:
-        pools.append(entity_candidates(toks, entities, ENTITY_LABELS[qtype.kind]))
+        found = entity_candidates(toks, entities, ENTITY_LABELS[qtype.kind])
+        if qtype.kind is Kind.THING:
+            # The small NER model misses model designations ("the Russian Su-24"), which are things too.
+            found += [(i, i + 1) for i, t in enumerate(toks) if _DESIGNATION.match(t.text)]
+        pools.append(found)
         pools += [entity_candidates(toks, entities, labels) for labels in FALLBACK_LABELS.get(qtype.kind, ())]
     pools.append(typed_candidates(toks, qtype) if typed_only else candidates(toks, qtype))
     for pool in pools:

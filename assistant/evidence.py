@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.answer_types import Kind, QuestionType, has_candidate, negated, numbers_in
+from assistant.answer_types import Kind, QuestionType, has_candidate, names, negated, numbers_in, tokens
 from assistant.lexical import LexicalIndex
 from assistant.settings import Settings
 from assistant.store import Store
@@ -26,6 +26,8 @@ DUPLICATE_OVERLAP = 0.8
 _TERM_CACHE = 20000
 # Stands for "not/never/no" among a text's content words (which leave stop words out).
 NEGATION = "<not>"
+# Acronyms ("CSTO", "TDs") are often spelled out in the articles, so an unknown one says nothing.
+_ACRONYM = re.compile(r"^[A-Z]{2,}s?$")
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,25 @@ class EvidenceScorer:
         return sorted(
             n for n in numbers_in(question) if not all(self.lexical.knows(part) for part in re.split(r"\D+", n) if part)
         )
+
+    def unknown_names(self, question: str) -> list[str]:
+        """Names in the question ("Biden", "Joe Biden") none of whose words any passage contains.
+
+        The question's first word is capitalized anyway, and acronyms and names with digits are left to
+        the articles' spelled-out forms and to `unknown_numbers`.
+        """
+        if self.lexical is None:
+            return []
+        toks = tokens(question)
+        found = []
+        for a, b in names(toks):
+            kept = [t for t in toks[max(a, 1) : b] if t.text[0].isalpha()]
+            if not kept or any(_ACRONYM.match(t.text) or any(c.isdigit() for c in t.text) for t in kept):
+                continue
+            name_terms = [term for t in kept for term in terms(t.text)]
+            if name_terms and not any(self.lexical.knows(term) for term in name_terms):
+                found.append(question[kept[0].start : kept[-1].end])
+        return found
 
     def score(
         self, question: str, vector: np.ndarray, qtype: QuestionType, sentences: list[Sentence]

@@ -90,6 +90,32 @@ def test_abstains_when_a_stated_number_is_never_mentioned(museum: Assistant) -> 
     assert answer.abstained and "2031" in answer.text
 
 
+@pytest.mark.parametrize(
+    ("question", "unknown"),
+    [("What did Peter Novak say about the new wing?", "Peter Novak"), ("Did Lisbon lend ship models?", "Lisbon")],
+)
+def test_abstains_when_a_stated_name_is_never_mentioned(museum: Assistant, question: str, unknown: str) -> None:
+    # On topic enough to be answered otherwise ("the new wing", "ship models"): the name is what no article has.
+    answer = museum.ask(question)
+    assert answer.abstained and not answer.citations
+    assert answer.text == f"The articles do not say. None of them mentions {unknown}."
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # Its first word is capitalized because it comes first, not because it is a name.
+        "Roughly how many ship models can visitors see?",
+        # An acronym is often spelled out in the articles: "HM" may well be the Harbour Museum.
+        "When did the HM reopen?",
+        # One known word of a name is enough: "Anna" is the director's first name.
+        "What did Anna Smith say the new wing cost?",
+    ],
+)
+def test_names_the_articles_may_know_are_no_reason_to_abstain(museum: Assistant, question: str) -> None:
+    assert museum.ask(question).citations
+
+
 def test_repeated_sentence_cites_the_first_telling(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
     text = ("Glacier melt raised the lake by two metres. Farmers moved their herds uphill. "
             "Officials built a new dam downstream. Glacier melt raised the lake by two metres.")

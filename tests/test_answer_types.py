@@ -35,6 +35,10 @@ def located(sentence: str, question: str, entities: list[tuple[int, int, str]] |
         # Definitions and aims are answered with sentences, not a name.
         ("What is the Danube Arts Centre?", Kind.OTHER),
         ("What is the council's main concern?", Kind.OTHER),
+        # An event or its cause is told in sentences too; a thing that did something is a name.
+        ("What happened at the bridge in 2015?", Kind.EXPLANATION),
+        ("What led to the council's resignation?", Kind.EXPLANATION),
+        ("What opened on the riverbank in May?", Kind.THING),
     ],
 )
 def test_question_type(question: str, kind: Kind) -> None:
@@ -75,6 +79,13 @@ def test_named_entities_are_the_candidates_when_given() -> None:
     assert located(sentence, question, entities) == "Lina Ortiz"
     # No entity of a fitting label: the rules still find one.
     assert located(sentence, question, [(51, 57, "DATE")]) in {"Lina Ortiz", "Verde Group"}
+
+
+def test_model_designations_are_things_beside_named_entities() -> None:
+    sentence = "Norway's purchase of the German Leo-2A7 was the largest order in decades."
+    question = "Which German tank did Norway purchase?"
+    # The recognizer found only the countries: the designation next to the question's words is the thing asked.
+    assert located(sentence, question, [(0, 6, "GPE"), (25, 31, "NORP")]) == "Leo-2A7"
 
 
 @pytest.mark.parametrize(

@@ -61,8 +61,14 @@ def header_metadata(text: str) -> dict[str, str]:
     return {"date": m.group(1)} if m else {}
 
 
+def header_end(text: str) -> int:
+    """Where the article's own words start: after a leading `date YYYY-MM-DD` header, else 0."""
+    m = _DATE_HEADER.match(text)
+    return m.end() if m else 0
+
+
 def _document(source: str, text: str, **metadata: str) -> Document:
-    if not text.strip():
+    if not text[header_end(text) :].strip():
         raise LoadError("no text in it")
     meta = {**header_metadata(text), **{k: v for k, v in metadata.items() if v}}
     return Document(doc_id=stable_id(source), source=source, text=text, metadata=meta)

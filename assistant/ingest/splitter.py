@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import blingfire
 
+from assistant.ingest.loaders import header_end
 from assistant.types import Document, Passage, Sentence, Span
 
 _BLOCK_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
@@ -73,8 +74,12 @@ def _cut_long(text: str, span: Span, max_chars: int) -> Iterator[Span]:
 def split_document(
     doc: Document, passage_chars: int = 600, overlap: int = 1
 ) -> tuple[list[Sentence], list[Passage]]:
-    """The document's sentences, and passages made of consecutive sentences of about `passage_chars`."""
-    spans = sentence_spans(doc.text)
+    """The document's sentences, and passages made of consecutive sentences of about `passage_chars`.
+
+    A `date` header is metadata, not part of the first sentence: it is blanked out (keeping every offset).
+    """
+    body = header_end(doc.text)
+    spans = sentence_spans(" " * body + doc.text[body:])
     sentences = [Sentence(doc.doc_id, doc.source, s.start, s.end, doc.text[s.start : s.end]) for s in spans]
     passages = [
         Passage(

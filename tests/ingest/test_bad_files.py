@@ -39,6 +39,7 @@ def big_file(path: Path, mb: int) -> Path:
 
 BAD: dict[str, tuple[Callable[[Path], Path], str]] = {
     "empty": (lambda d: write(d / "empty.txt", ""), "no text in it"),
+    "header only": (lambda d: write(d / "dated.txt", "date 2022-01-30\n"), "no text in it"),
     "binary": (lambda d: write(d / "image.txt", bytes(range(256)) * 64), "binary content"),
     "big": (lambda d: big_file(d / "big.txt", 50), "too large (50.0 MB; the limit is 20 MB"),
     "malformed pdf": (lambda d: write(d / "broken.pdf", b"%PDF-1.4\n1 0 obj <<\ngarbage"), "not a readable PDF"),

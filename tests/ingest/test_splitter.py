@@ -52,6 +52,14 @@ def test_sample_sentences_are_split_where_a_reader_would(sample_text: str) -> No
     assert any("on Oct. 25, 2015 after Turkey claimed" in t for t in texts)
 
 
+def test_the_date_header_is_metadata_not_part_of_the_first_sentence(sample_text: str) -> None:
+    sentences, passages = split_document(Document("d", "src", sample_text))
+    assert sample_text.lstrip().startswith("date 2022-01-30 OPINION:")
+    assert sentences[0].text.startswith("OPINION: Turkey and Russia’s differences")
+    assert sentences[0].start == sample_text.index("OPINION")
+    assert passages[0].start == sentences[0].start and sample_text[passages[0].start :].startswith(passages[0].text)
+
+
 def test_windows_overlap_by_whole_sentences() -> None:
     spans = [Span(i * 10, i * 10 + 9) for i in range(10)]
     windows = passage_windows(spans, passage_chars=29, overlap=1)
