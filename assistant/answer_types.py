@@ -121,7 +121,8 @@ def question_type(question: str) -> QuestionType:
         return QuestionType(Kind.OTHER)
     w, nxt = ws[i], ws[i + 1] if i + 1 < len(ws) else ""
     if w in ("who", "whom", "whose"):
-        return QuestionType(Kind.PERSON)
+        # "Who is Leo Adams?" asks what the article says of him, not for a name.
+        return QuestionType(Kind.OTHER if nxt in _COPULAS and _only_a_name(question, i + 2) else Kind.PERSON)
     if w == "when":
         return QuestionType(Kind.DATE)
     if w == "where":
@@ -133,6 +134,12 @@ def question_type(question: str) -> QuestionType:
     if w == "what" and nxt in _EVENT_VERBS:
         return QuestionType(Kind.EXPLANATION)
     return _typed_by_noun(ws[i + 1 :])
+
+
+def _only_a_name(question: str, first: int) -> bool:
+    """The question's words from the `first` on are one name (and nothing else follows)."""
+    words = [t for t in tokens(question) if t.text[0].isalnum()][first:]
+    return bool(words) and names(words) == [(0, len(words))]
 
 
 def _typed_by_noun(rest: list[str]) -> QuestionType:

@@ -39,6 +39,10 @@ def located(sentence: str, question: str, entities: list[tuple[int, int, str]] |
         ("What happened at the bridge in 2015?", Kind.EXPLANATION),
         ("What led to the council's resignation?", Kind.EXPLANATION),
         ("What opened on the riverbank in May?", Kind.THING),
+        # Who someone named is, is told in sentences; who holds a role is a name.
+        ("Who is Anna Varga?", Kind.OTHER),
+        ("Who was Anna Varga's deputy?", Kind.PERSON),
+        ("Who is the museum director?", Kind.PERSON),
     ],
 )
 def test_question_type(question: str, kind: Kind) -> None:
