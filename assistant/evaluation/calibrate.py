@@ -7,7 +7,8 @@ that one run. The type and unknown-number rules still abstain on their own, at e
 The calibration sets are the shipped ones: the seed questions on their article and SQuAD Super Bowl 50 on its
 paragraphs (answerable, bar the seed's three), plus off-topic questions made by asking each set against the
 other's documents (all seed questions on the SQuAD paragraphs, the first 150 SQuAD questions on the seed
-article), which must all be declined.
+article) and the on-topic questions the seed article does not answer (sample_unanswerable.jsonl), which must
+all be declined.
 
     python -m assistant.evaluation.calibrate [--sets eval] [--thresholds 0.2,0.3,...] [--out curve.json]
 """
@@ -80,6 +81,7 @@ def off_topic_csv(questions: Sequence[str], path: Path) -> Path:
 def calibration_runs(settings: Settings, eval_dir: Path) -> list[tuple[Path, list[Path]]]:
     """(question set, corpus) pairs of the calibration: the shipped sets, then each asked of the other's documents."""
     seed_path, squad_path = eval_dir / "seed_questions.jsonl", eval_dir / "squad_v1_super_bowl_50.json"
+    unanswerable_path = eval_dir / "sample_unanswerable.jsonl"
     seed, squad = read_set(seed_path), read_set(squad_path)
     cache = settings.eval_cache_dir.expanduser()
     folder = cache / "calibration"
@@ -91,6 +93,7 @@ def calibration_runs(settings: Settings, eval_dir: Path) -> list[tuple[Path, lis
         (squad_path, []),
         (off_topic_csv([q.question for q in seed.questions], folder / "seed_on_squad.csv"), [squad_paragraphs]),
         (off_topic_csv(squad_questions, folder / "squad_on_seed.csv"), seed_article),
+        (unanswerable_path, seed_article),
     ]
 
 

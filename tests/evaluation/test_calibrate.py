@@ -54,6 +54,7 @@ def sets(tmp_path: Path) -> Path:
     jsonl(folder / "seed_questions.jsonl", SEED)
     squad = {"version": "1.1", "data": [{"title": "Super_Bowl_50", "paragraphs": PARAGRAPHS}]}
     (folder / "squad_v1_super_bowl_50.json").write_text(json.dumps(squad), encoding="utf-8")
+    jsonl(folder / "sample_unanswerable.jsonl", [{"question": "Who is the Turkish ambassador to Russia?", "answers": []}])
     return folder
 
 
@@ -67,6 +68,8 @@ def test_each_set_is_also_asked_of_the_other_documents(sets: Path, tmp_path: Pat
     assert not any(q.answerable for q in [*seed_off.questions, *squad_off.questions])
     # Off-topic questions go to the other set's documents.
     assert runs[2][1][0].name.endswith(".contexts.jsonl") and runs[3][1][0].name == SEED[0]["evidence"][0]["doc"]
+    # The on-topic questions the seed article does not answer are asked of it.
+    assert runs[4][0].name == "sample_unanswerable.jsonl" and runs[4][1] == runs[3][1]
 
 
 def test_the_swept_curve_is_what_the_threshold_does(sets: Path, tmp_path: Path) -> None:
