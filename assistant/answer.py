@@ -21,12 +21,12 @@ from assistant.answer_types import ENTITY_LABELS, Kind, Located, QuestionType, l
 from assistant.embeddings import Entity, get_ner, get_reader
 from assistant.evidence import EvidenceScorer, ScoredSentence
 from assistant.settings import Settings
-from assistant.types import Answer, Citation, ScoredPassage, Sentence
+from assistant.types import NOT_SAID, Answer, Citation, ScoredPassage, Sentence
 
 Ner = Callable[[str], list[Entity]]
-ABSTAIN_TEXT = "The articles do not say. None of the passages found answers this question closely enough."
-ABSTAIN_TYPE_TEXT = "The articles do not say. The passages found do not state the {what} this question asks for."
-ABSTAIN_MENTION_TEXT = "The articles do not say. None of them mentions {what}."
+ABSTAIN_TEXT = f"{NOT_SAID} None of the passages found answers this question closely enough."
+ABSTAIN_TYPE_TEXT = NOT_SAID + " The passages found do not state the {what} this question asks for."
+ABSTAIN_MENTION_TEXT = NOT_SAID + " None of them mentions {what}."
 # Extra sentences join an explanation only when they score almost as well as the best one.
 EXTRA_SENTENCE_MARGIN = 0.2
 # A sentence holding the asked-for kind of answer may stand in for a better-scoring one this close to it.

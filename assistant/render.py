@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
-from assistant.types import Answer, Citation, ScoredPassage
+from assistant.types import NOT_SAID, Answer, Citation, ScoredPassage
 from assistant.verify import UNSUPPORTED_MARK
 
 # Characters that Markdown (or HTML) would read as markup; as numeric entities they show as themselves.
@@ -36,7 +36,8 @@ def answer_html(answer: Answer, turn: int) -> str:
     """The answer for the chat: escaped text, each `[n]` of a real citation linked to its source, unsupported
     sentences of a generated answer muted and labelled, and the answer's note (e.g. why it fell back)."""
     if answer.abstained:
-        body = f'<span class="abstained">No answer in the articles.</span> {text_html(answer.text)}'
+        reason = answer.text.removeprefix(NOT_SAID).strip()
+        body = f'<span class="abstained">{NOT_SAID}</span> {text_html(reason)}'.rstrip()
     elif (short := _short_answer_at(answer)) is not None:
         # An extractive answer (generated ones have no short answer): the asked-for name or number stands out.
         i, j = short

@@ -130,6 +130,10 @@ class Citation:
         return asdict(self)
 
 
+# How every abstention opens: the chat shows it once, as its label.
+NOT_SAID = "The articles do not say."
+
+
 @dataclass
 class Answer:
     question: str

@@ -55,7 +55,16 @@ def test_a_follow_up_shows_how_it_was_read() -> None:
 
 def test_abstention_is_marked() -> None:
     out = answer_html(Answer("q", "The articles do not say.", abstained=True), turn=0)
-    assert 'class="abstained"' in out
+    assert out == '<span class="abstained">The articles do not say.</span>'
+    # The label says it once; the reason follows.
+    out = answer_html(Answer("q", "The articles do not say. None of them mentions <Biden>.", abstained=True), 0)
+    reason = text_html("None of them mentions <Biden>.")
+    assert out == f'<span class="abstained">The articles do not say.</span> {reason}'
+    assert "&#60;Biden&#62;" in out
+    # A model's own words of abstention are kept whole.
+    assert out.startswith('<span class="abstained">') and text_html("I cannot tell.") in answer_html(
+        Answer("q", "I cannot tell.", abstained=True), turn=0
+    )
 
 
 def test_highlight_escapes_and_marks_exactly_the_span() -> None:

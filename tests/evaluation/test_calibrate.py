@@ -54,7 +54,8 @@ def sets(tmp_path: Path) -> Path:
     jsonl(folder / "seed_questions.jsonl", SEED)
     squad = {"version": "1.1", "data": [{"title": "Super_Bowl_50", "paragraphs": PARAGRAPHS}]}
     (folder / "squad_v1_super_bowl_50.json").write_text(json.dumps(squad), encoding="utf-8")
-    jsonl(folder / "sample_unanswerable.jsonl", [{"question": "Who is the Turkish ambassador to Russia?", "answers": []}])
+    unanswerable = [{"question": "Who is the Turkish ambassador to Russia?", "answers": []}]
+    jsonl(folder / "sample_unanswerable.jsonl", unanswerable)
     return folder
 
 
