@@ -165,6 +165,10 @@ class Segments:
         """The terms of every live row, in row order (what a compaction indexes)."""
         return [self.tokens(int(row)) for row in np.flatnonzero(self.alive)]
 
+    def vocabulary(self) -> list[str]:
+        """Every term that some row, live or not, has held (the base's and the delta's)."""
+        return self._terms + [t for t in self._postings if t not in self.base.vocab]
+
     def df(self, term: str) -> int:
         """Live rows that contain the term."""
         j = self.base.vocab.get(term)

@@ -80,7 +80,8 @@ class EvidenceScorer:
         )
 
     def unknown_names(self, question: str) -> list[str]:
-        """Names in the question ("Biden", "Joe Biden") none of whose words any passage contains.
+        """Names in the question ("Biden", "Joe Biden") none of whose words any passage contains, nor one spelt
+        almost like it.
 
         The question's first word is capitalized anyway, and acronyms and names with digits are left to
         the articles' spelled-out forms and to `unknown_numbers`.
@@ -94,7 +95,8 @@ class EvidenceScorer:
             if not kept or any(_ACRONYM.match(t.text) or any(c.isdigit() for c in t.text) for t in kept):
                 continue
             name_terms = [term for t in kept for term in terms(t.text)]
-            if name_terms and not any(self.lexical.knows(term) for term in name_terms):
+            # A name spelt a letter off ("Tokaev") is still the article's: it is searched, not declined.
+            if name_terms and not any(self.lexical.knows_spelling_near(term) for term in name_terms):
                 found.append(question[kept[0].start : kept[-1].end])
         return found
 

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from assistant.bm25 import Base, Segments
 from assistant.filter_table import date_number
@@ -380,6 +382,18 @@ class LexicalIndex:
     def knows(self, term: str) -> bool:
         """Some passage contains the term."""
         return self._segments.df(term) > 0
+
+    def knows_spelling_near(self, term: str) -> bool:
+        """Some passage contains the term or one spelt almost like it ("tokaev" for "tokayev"): one letter off in
+        a word of five or more, two in a word of eight or more."""
+        if self.knows(term):
+            return True
+        allowed = 2 if len(term) >= 8 else 1 if len(term) >= 5 else 0
+        if not allowed:
+            return False
+        near = process.extract(term, self._segments.vocabulary(), scorer=Levenshtein.distance,
+                               score_cutoff=allowed, limit=None)  # fmt: skip
+        return any(self.knows(match) for match, _, _ in near)
 
     def row(self, pid: str) -> int | None:
         row = self._row_of.get(pid)

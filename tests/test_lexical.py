@@ -41,6 +41,20 @@ def test_ingest_and_delete_update_bm25(make_assistant: Callable[..., Assistant],
     assert len(bot.lexical) == bot.stats()["passages"] == 1
 
 
+def test_spellings_near_a_known_term_count_as_known(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
+    bot = make_assistant()
+    bot.ingest([write(tmp_path / "zebra.txt", ZEBRA)], progress=False)
+    # One letter off in a word of five or more ("namibia"), two in one of eight or more ("sanctuary").
+    assert bot.lexical.knows_spelling_near("namibya") and bot.lexical.knows_spelling_near("sanktuary")
+    assert not bot.lexical.knows_spelling_near("nambya") and not bot.lexical.knows_spelling_near("zebr")
+    # Terms added since the base was indexed count, and terms of deleted rows do not.
+    heron = write(tmp_path / "heron.txt", HERON)
+    bot.ingest([heron], progress=False)
+    assert bot.lexical.knows_spelling_near("herron")
+    bot.delete(str(heron))
+    assert not bot.lexical.knows_spelling_near("herron")
+
+
 def test_changed_file_replaces_its_bm25_rows(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
     bot = make_assistant()
     path = write(tmp_path / "a.txt", ZEBRA)
