@@ -49,27 +49,30 @@ class ExtractiveAnswerer:
     def answer(self, question: str, vector: np.ndarray, passages: list[ScoredPassage]) -> Answer:
         qtype = question_type(question)
         ranked = self.scorer.score(question, vector, qtype, [s for sp in passages for s in sp.passage.sentences()])
-        answer = self._choose(question, qtype, ranked, passages)
-        answer.support = ranked[0].support if ranked else None
+        best = _best(qtype, ranked)
+        answer = self._choose(question, qtype, ranked, best, passages)
+        # What `min_score` is compared with: the support of the sentence the answer cites (or would cite).
+        answer.support = (best or ranked[0]).support if ranked else None
         return answer
 
     def _choose(
-        self, question: str, qtype: QuestionType, ranked: list[ScoredSentence], passages: list[ScoredPassage]
+        self,
+        question: str,
+        qtype: QuestionType,
+        ranked: list[ScoredSentence],
+        best: ScoredSentence | None,
+        passages: list[ScoredPassage],
     ) -> Answer:
         """The answer from the scored sentences, or an abstention saying why there is none."""
-        if not ranked or ranked[0].support < self.settings.min_score:
+        if not ranked or (best or ranked[0]).support < self.settings.min_score:
             return Answer(question, ABSTAIN_TEXT, abstained=True, passages=passages)
         # A number ("in 2023") or a name ("Biden") the question states that no article mentions cannot be
         # answered about.
         if unmet := self.scorer.unknown_numbers(question) or self.scorer.unknown_names(question):
             return Answer(question, ABSTAIN_MENTION_TEXT.format(what=unmet[0]), abstained=True, passages=passages)
-        best = ranked[0]
-        if qtype.needs_span_type and not best.typed:
-            typed = [r for r in ranked if r.typed and r.score >= best.score - TYPED_MARGIN]
-            if not typed:
-                what = "date" if qtype.kind is Kind.DATE else "number"
-                return Answer(question, ABSTAIN_TYPE_TEXT.format(what=what), abstained=True, passages=passages)
-            best = typed[0]
+        if best is None:
+            what = "date" if qtype.kind is Kind.DATE else "number"
+            return Answer(question, ABSTAIN_TYPE_TEXT.format(what=what), abstained=True, passages=passages)
         if qtype.kind is Kind.EXPLANATION:
             chosen = [r.sentence for r in ranked[: self.settings.max_answer_sentences]
                       if r.score >= best.score - EXTRA_SENTENCE_MARGIN]
@@ -96,6 +99,17 @@ class ExtractiveAnswerer:
         answer = cite(question, [sentence], passages)
         set_short_answer(answer, sentence, start - sentence.start, min(end, sentence.end) - sentence.start)
         return answer
+
+
+def _best(qtype: QuestionType, ranked: list[ScoredSentence]) -> ScoredSentence | None:
+    """The sentence to answer with: the best one; for a question that asks for a date or a number, the best one
+    that holds such a thing, if it scores close to the best; None when none does (or nothing was found)."""
+    if not ranked:
+        return None
+    best = ranked[0]
+    if qtype.needs_span_type and not best.typed:
+        return next((r for r in ranked if r.typed and r.score >= best.score - TYPED_MARGIN), None)
+    return best
 
 
 def _ner_on_first_use(text: str) -> list[Entity]:

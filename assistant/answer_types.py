@@ -39,6 +39,12 @@ TITLES = frozenset(
     "coach quarterback pope former head chief".split()
 )
 _TOKEN = re.compile(r"[$€£]?\d[\d,.:/–-]*\d%?|[$€£]?\d%?|\w+(?:[-'’.]\w+)*\.?|\S")
+# Units of quantities that are not counts of things, and the units of spans of time or space ("how long").
+_NOT_COUNTS = frozenset("percent per cent euros euro dollars dollar pounds".split())
+_SPANS = frozenset(
+    "seconds second minutes minute hours hour days day weeks week months month years year decades decade "
+    "centuries century miles mile km kilometres kilometers metres meters feet foot yards yard".split()
+)
 _YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
 # Model designations: "Su-24", "F-16s", "S-400", "TB2", "A320".
 _DESIGNATION = re.compile(r"^[A-Z][A-Za-z]{0,4}-?\d[\dA-Za-z]*$")
@@ -130,7 +136,8 @@ def question_type(question: str) -> QuestionType:
     if w == "why":
         return QuestionType(Kind.EXPLANATION)
     if w == "how":
-        return QuestionType(Kind.NUMBER if nxt in _QUANTITY_AFTER_HOW else Kind.EXPLANATION)
+        # The word after "how" stays: "how many" counts things, which a percentage or a sum of money does not.
+        return QuestionType(Kind.NUMBER, nxt) if nxt in _QUANTITY_AFTER_HOW else QuestionType(Kind.EXPLANATION)
     if w == "what" and nxt in _EVENT_VERBS:
         return QuestionType(Kind.EXPLANATION)
     return _typed_by_noun(ws[i + 1 :])
@@ -229,7 +236,38 @@ def names(toks: list[Token]) -> list[tuple[int, int]]:
 
 
 def _is_number(tok: Token) -> bool:
-    return bool(_NUMBER.match(tok.text)) or tok.folded in NUMBER_WORDS
+    return bool(_NUMBER.match(tok.text)) or tok.folded in NUMBER_WORDS or _is_compound_quantity(tok)
+
+
+def _is_compound_quantity(tok: Token) -> bool:
+    """A number joined to its unit ("nine-day", "two-year-old"), or a unit's span ("week-long")."""
+    parts = tok.folded.split("-")
+    if len(parts) == 2 and parts[1] == "long" and parts[0] in _SPANS:
+        return True
+    return (len(parts) > 1 and (parts[0] in NUMBER_WORDS or parts[0].isdigit())
+            and any(p in UNITS for p in parts[1:]))  # fmt: skip
+
+
+def _fitting_quantities(
+    toks: list[Token], question: str, qtype: QuestionType, found: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The quantities that can answer the question: "how many" counts things, which a percentage, a sum of money
+    or a "nine-day" strike does not (unless days are counted); "how long" wants a span of time or space."""
+    if qtype.kind is not Kind.NUMBER or qtype.head not in ("many", "long"):
+        return found
+    asked = _asked(question)[0]
+    kept = []
+    for a, b in found:
+        words = [part for t in toks[a:b] for part in t.folded.split("-")]
+        if qtype.head == "long":
+            if any(w in _SPANS for w in words):
+                kept.append((a, b))
+            continue
+        money = toks[a].text[0] in "$€£" or any(w in _NOT_COUNTS or w.endswith("%") for w in words)
+        compound = any(_is_compound_quantity(t) for t in toks[a:b])
+        if not money and not (compound and not any(stem(w) in asked for w in words)):
+            kept.append((a, b))
+    return kept
 
 
 def quantities(toks: list[Token]) -> list[tuple[int, int]]:
@@ -246,6 +284,8 @@ def quantities(toks: list[Token]) -> list[tuple[int, int]]:
             j += 1
         if j < len(toks) and toks[j].folded in UNITS:
             j += 1
+        elif j + 1 < len(toks) and toks[j].text == "-" and toks[j + 1].folded in UNITS:
+            j += 2  # "30-second": the tokenizer keeps a number's digits apart from its hyphen
         out.append((i, j))
         i = j
     return out
@@ -379,6 +419,7 @@ def locate(
         pools.append(found)
         pools += [entity_candidates(toks, entities, labels) for labels in FALLBACK_LABELS.get(qtype.kind, ())]
     pools.append(typed_candidates(toks, qtype) if typed_only else candidates(toks, qtype))
+    pools = [_fitting_quantities(toks, question, qtype, pool) for pool in pools]
     for pool in pools:
         if best := _closest(toks, question, qtype, pool):
             break

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
+from assistant.answer import _best
+from assistant.answer_types import question_type
 from assistant.embeddings import get_reader
+from assistant.evidence import ScoredSentence
 from assistant.types import Answer
 from tests.conftest import save_tiny_bert, write
 
@@ -83,6 +86,34 @@ def test_abstains_when_the_asked_type_is_missing(make_assistant: Callable[..., A
     answer = bot.ask("How many guards does the Harbour Museum employ?")
     assert answer.abstained and "number" in answer.text and not answer.citations
     assert not bot.ask("When did the Harbour Museum reopen?").abstained
+
+
+def test_a_sentence_holding_the_asked_for_number_answers_even_when_another_scores_higher(
+    make_assistant: Callable[..., Assistant], tmp_path: Path
+) -> None:
+    text = ("Dockworkers ended a nine-day strike on Wednesday after accepting a pay rise. "
+            "The union had cited inflation of 3.8 percent last year.")
+    bot = make_assistant()
+    bot.ingest([write(tmp_path / "strike.txt", text)], progress=False)
+    answer = bot.ask("How long did the strike last?")
+    assert not answer.abstained and answer.short_answer == "nine-day"
+    assert "nine-day strike" in answer.citations[0].text
+
+
+def test_abstention_judges_the_support_of_the_sentence_the_answer_would_cite(museum: Assistant) -> None:
+    question = "How many ship models can visitors see?"
+    sentences = [s for sp in museum.retrieve(question, k=5) for s in sp.passage.sentences()]
+    counted = next(s for s in sentences if "300 ship models" in s.text)
+    other = next(s for s in sentences if "300" not in s.text)
+    # The best-scored sentence states no number and is weakly supported; the one with a count is well supported.
+    ranked = [ScoredSentence(other, 0.61, 0.2, 0.8, False, 0.30), ScoredSentence(counted, 0.55, 0.4, 0.3, True, 0.6)]
+    answerer = museum._answerer
+    best = _best(question_type(question), ranked)
+    assert best is ranked[1]
+    answer = answerer._choose(question, question_type(question), ranked, best, [])
+    assert not answer.abstained and answer.citations[0].text == counted.text
+    # Had no sentence with a count been close, the weak best one would abstain.
+    assert answerer._choose(question, question_type(question), ranked[:1], None, []).abstained
 
 
 def test_abstains_when_a_stated_number_is_never_mentioned(museum: Assistant) -> None:

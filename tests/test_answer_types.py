@@ -85,6 +85,39 @@ def test_named_entities_are_the_candidates_when_given() -> None:
     assert located(sentence, question, [(51, 57, "DATE")]) in {"Lina Ortiz", "Verde Group"}
 
 
+@pytest.mark.parametrize(
+    ("sentence", "question", "expected"),
+    [
+        # A number joined to its unit is a quantity, however the tokenizer cuts it.
+        ("Workers ended a nine-day strike after a 6.5 percent pay rise.", "How long did the strike last?", "nine-day"),
+        ("The commercial ran in 30-second slots.", "How long was the commercial?", "30-second"),
+        ("A week-long fair opened at the convention centre.", "How long will the fair last?", "week-long"),
+        # "How many days" counts the days of a "nine-day" strike.
+        ("Workers ended a nine-day strike after a 6.5 percent pay rise.", "How many days did the strike last?",
+         "nine-day"),
+        # "How much" takes money and shares, which "how many" does not count.
+        ("The fair cost $2 million, 40 percent more than planned.", "How much did the fair cost?", "$2 million"),
+        ("The union, with 4,000 members, won a 6.5 percent rise.", "How many members does the union have?", "4,000"),
+    ],
+)
+def test_quantities_that_fit_the_question(sentence: str, question: str, expected: str) -> None:
+    assert located(sentence, question) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question"),
+    [
+        # A share, a sum of money or a duration counts no workers.
+        ("Workers ended a nine-day strike after a 6.5 percent pay rise.", "How many workers went on strike?"),
+        ("The strike cost the port $20 million.", "How many ships did the strike delay?"),
+        # "How long" is a span of time or space, not a share.
+        ("The union cited inflation of 3.8 percent last year.", "How long did the strike last?"),
+    ],
+)
+def test_quantities_that_do_not_fit_the_question_are_no_answer(sentence: str, question: str) -> None:
+    assert located(sentence, question) is None
+
+
 def test_model_designations_are_things_beside_named_entities() -> None:
     sentence = "Norway's purchase of the German Leo-2A7 was the largest order in decades."
     question = "Which German tank did Norway purchase?"
