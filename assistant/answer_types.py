@@ -339,6 +339,29 @@ def _phrase_with_head(toks: list[Token], head: str) -> list[tuple[int, int]]:
     return out
 
 
+def _telling_modifiers(
+    toks: list[Token], head: str, question: str, entities: list[tuple[int, int, str]]
+) -> list[tuple[int, int]]:
+    """What tells the asked-for thing apart in a phrase of its noun, for "what pay rise": "6.5 percent" in "a 6.5
+    percent pay rise"; names and numbers only, one of them new to the question and no nationality. A capitalized
+    noun is part of the name ("the Academy Award")."""
+    asked = _asked(question)[0]
+    nationalities = {i for i, t in enumerate(toks) for a, b, label in entities if label == "NORP" and a <= t.start < b}
+    out = []
+    for a, b in _phrase_with_head(toks, head):
+        k = next(i for i in range(a, b) if stem(toks[i].text) == head)
+        end = k + 1 if toks[k].text[0].isupper() else k
+        while end > a and not toks[end - 1].text[0].isupper() and stem(toks[end - 1].text) in asked:
+            end -= 1
+        words = range(a, end)
+        plain = all(toks[i].text[0].isdigit() or toks[i].folded in UNITS or _is_name_word(toks[i], False)
+                    for i in words)  # fmt: skip
+        new = any(i not in nationalities and stem(toks[i].text) not in asked for i in words)
+        if words and plain and new:
+            out.append((a, end))
+    return out
+
+
 def candidates(toks: list[Token], qtype: QuestionType) -> list[tuple[int, int]]:
     """Token ranges that could be the short answer to a question of this type."""
     if qtype.kind is Kind.DATE:
@@ -416,6 +439,8 @@ def locate(
         if qtype.kind is Kind.THING:
             # The small NER model misses model designations ("the Russian Su-24"), which are things too.
             found += [(i, i + 1) for i, t in enumerate(toks) if _DESIGNATION.match(t.text)]
+            if qtype.head:
+                pools.append(_telling_modifiers(toks, qtype.head, question, entities))
         pools.append(found)
         pools += [entity_candidates(toks, entities, labels) for labels in FALLBACK_LABELS.get(qtype.kind, ())]
     pools.append(typed_candidates(toks, qtype) if typed_only else candidates(toks, qtype))

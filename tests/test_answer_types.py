@@ -118,6 +118,21 @@ def test_quantities_that_do_not_fit_the_question_are_no_answer(sentence: str, qu
     assert located(sentence, question) is None
 
 
+def test_what_tells_the_asked_for_thing_apart_in_a_phrase_of_its_noun() -> None:
+    sentence = "Dockworkers ended the strike after accepting a 6.5 percent pay rise, the Dutch port authority said."
+    dutch = sentence.index("Dutch")
+    # Not the nationality the recognizer found: the number that tells this pay rise apart.
+    assert located(sentence, "What pay rise did they accept?", [(dutch, dutch + 5, "NORP")]) == "6.5 percent"
+    # A capitalized noun is part of the name.
+    sentence = "Matlin, who won an Academy Award in 1987, signed the anthem."
+    assert located(sentence, "What award has Matlin won?", [(31, 35, "DATE")]) == "Academy Award"
+    # Words that are neither names nor numbers tell nothing: the recognizer's entity answers.
+    sentence = "The halftime show was headlined by the British rock group Coldplay."
+    coldplay, british = sentence.index("Coldplay"), sentence.index("British")
+    entities = [(british, british + 7, "NORP"), (coldplay, coldplay + 8, "ORG")]
+    assert located(sentence, "Which group headlined the halftime show?", entities) == "Coldplay"
+
+
 def test_model_designations_are_things_beside_named_entities() -> None:
     sentence = "Norway's purchase of the German Leo-2A7 was the largest order in decades."
     question = "Which German tank did Norway purchase?"
