@@ -7,6 +7,7 @@ nearest to the question's words in the sentence (the classic sliding-window read
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -41,10 +42,14 @@ TITLES = frozenset(
 _TOKEN = re.compile(r"[$€£]?\d[\d,.:/–-]*\d%?|[$€£]?\d%?|\w+(?:[-'’.]\w+)*\.?|\S")
 # Units of quantities that are not counts of things, and the units of spans of time or space ("how long").
 _NOT_COUNTS = frozenset("percent per cent euros euro dollars dollar pounds".split())
-_SPANS = frozenset(
+_LENGTHS = frozenset("miles mile km kilometres kilometers kilometre kilometer metres meters metre meter m feet foot "
+                     "yards yard inches inch cm".split())  # fmt: skip
+_SPANS = _LENGTHS | frozenset(
     "seconds second minutes minute hours hour days day weeks week months month years year decades decade "
-    "centuries century miles mile km kilometres kilometers metres meters feet foot yards yard".split()
+    "centuries century".split()
 )
+_SCALES = frozenset("thousand million billion trillion".split())
+_CLOCK = frozenset({"a.m.", "p.m.", "a.m", "p.m", "am", "pm"})
 _YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
 # Model designations: "Su-24", "F-16s", "S-400", "TB2", "A320".
 _DESIGNATION = re.compile(r"^[A-Z][A-Za-z]{0,4}-?\d[\dA-Za-z]*$")
@@ -85,6 +90,11 @@ class Token(NamedTuple):
     def folded(self) -> str:
         return _folded(self.text)
 
+    @property
+    def stemmed(self) -> str:
+        """The stem without a full stop: a sentence's last word ("people.") is the question's too."""
+        return stem(self.folded)
+
 
 def _folded(word: str) -> str:
     return fold(word.rstrip("."))
@@ -96,7 +106,16 @@ def tokens(text: str) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
-_QUANTITY_AFTER_HOW = {"many", "much", "long", "old", "far", "big", "large", "tall", "high", "often", "fast"}
+_QUANTITY_AFTER_HOW = {
+    "many", "much", "long", "old", "far", "big", "large", "tall", "high", "often", "fast", "deep", "wide", "heavy",
+}
+# "How deep/wide/tall": a length.
+_LENGTH_AFTER_HOW = {"deep", "wide", "tall"}
+# The noun of each "how <adjective>" quantity.
+_DIMENSIONS = {
+    "deep": "depth", "wide": "width", "tall": "height", "high": "height", "long": "length", "old": "age",
+    "far": "distance", "heavy": "weight", "big": "size", "large": "size",
+}
 _DATE_NOUNS = {"year", "date", "day", "month", "decade", "century", "time"}
 _PLACE_NOUNS = {"city", "country", "countries", "state", "place", "region", "town", "province", "stadium", "venue"}
 _PERSON_NOUNS = {"person", "player", "man", "woman", "people", "president", "leader", "team", "company"}
@@ -251,21 +270,23 @@ def _is_compound_quantity(tok: Token) -> bool:
 def _fitting_quantities(
     toks: list[Token], question: str, qtype: QuestionType, found: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """The quantities that can answer the question: "how many" counts things, which a percentage, a sum of money
-    or a "nine-day" strike does not (unless days are counted); "how long" wants a span of time or space."""
-    if qtype.kind is not Kind.NUMBER or qtype.head not in ("many", "long"):
+    """The quantities that can answer the question: "how many" counts things, which a percentage, a sum of money,
+    a fraction ("magnitude 8.8") or a "nine-day" strike does not (unless days are counted); "how long" wants a span
+    of time or space, "how deep" a length."""
+    if qtype.kind is not Kind.NUMBER or qtype.head not in ("many", "long", *_LENGTH_AFTER_HOW):
         return found
     asked = _asked(question)[0]
     kept = []
     for a, b in found:
         words = [part for t in toks[a:b] for part in t.folded.split("-")]
-        if qtype.head == "long":
-            if any(w in _SPANS for w in words):
+        if qtype.head != "many":
+            if any(w in (_SPANS if qtype.head == "long" else _LENGTHS) for w in words):
                 kept.append((a, b))
             continue
         money = toks[a].text[0] in "$€£" or any(w in _NOT_COUNTS or w.endswith("%") for w in words)
+        fraction = any(re.match(r"^\d*\.\d+$", w) for w in words) and not any(w in _SCALES for w in words)
         compound = any(_is_compound_quantity(t) for t in toks[a:b])
-        if not money and not (compound and not any(stem(w) in asked for w in words)):
+        if not money and not fraction and not (compound and not any(stem(w) in asked for w in words)):
             kept.append((a, b))
     return kept
 
@@ -312,6 +333,12 @@ def dates(toks: list[Token]) -> list[tuple[int, int]]:
         elif _YEAR.match(toks[i].text):
             out.append((i, i + 1))
             i += 1
+        elif re.match(r"^\d{1,2}(:\d\d)?$", toks[i].text) and i + 1 < len(toks) and toks[i + 1].folded in _CLOCK:
+            out.append((i, i + 2))  # "3:42 a.m."
+            i += 2
+        elif w in ("noon", "midnight"):
+            out.append((i, i + 1))
+            i += 1
         else:
             i += 1
     return out
@@ -321,7 +348,7 @@ def _phrase_with_head(toks: list[Token], head: str) -> list[tuple[int, int]]:
     """The head noun with its modifiers: "Bayraktar TB2 combat drones", "Organization of Turkic States"."""
     out: list[tuple[int, int]] = []
     for k, tok in enumerate(toks):
-        if stem(tok.text) != head:
+        if tok.stemmed != head:
             continue
         a = k
         while a > 0 and toks[a - 1].text[0].isalnum() and toks[a - 1].folded not in STOPWORDS and k - a < 4:
@@ -349,14 +376,16 @@ def _telling_modifiers(
     nationalities = {i for i, t in enumerate(toks) for a, b, label in entities if label == "NORP" and a <= t.start < b}
     out = []
     for a, b in _phrase_with_head(toks, head):
-        k = next(i for i in range(a, b) if stem(toks[i].text) == head)
+        k = next(i for i in range(a, b) if toks[i].stemmed == head)
         end = k + 1 if toks[k].text[0].isupper() else k
-        while end > a and not toks[end - 1].text[0].isupper() and stem(toks[end - 1].text) in asked:
+        while end > a and not toks[end - 1].text[0].isupper() and toks[end - 1].stemmed in asked:
             end -= 1
+        while a < end and a in nationalities:
+            a += 1  # "the Russian S-400": the nationality only describes it
         words = range(a, end)
         plain = all(toks[i].text[0].isdigit() or toks[i].folded in UNITS or _is_name_word(toks[i], False)
                     for i in words)  # fmt: skip
-        new = any(i not in nationalities and stem(toks[i].text) not in asked for i in words)
+        new = any(i not in nationalities and toks[i].stemmed not in asked for i in words)
         if words and plain and new:
             out.append((a, end))
     return out
@@ -458,8 +487,8 @@ def locate(
     end = last.end
     if re.search(r"\w['’]s$", last.text):
         end -= 2  # "Manning's problems": the name, not its possessive ending
-    elif b == len(toks) and re.search(r"\w{3}\.$", last.text):
-        end -= 1  # the sentence's full stop, not an abbreviation's ("Jr.")
+    elif b == len(toks) and (re.search(r"\w{3}\.$", last.text) or last.text[:-1].lower() in _SPANS | UNITS):
+        end -= 1  # the sentence's full stop, not an abbreviation's ("Jr."), also after a unit ("35 km.")
     return Located(toks[a].start, end)
 
 
@@ -515,23 +544,23 @@ def _closest(
     about; a number that does not count what a "how many" question counts.
     """
     asked, asked_raw = _asked(question)
-    anchors = [i for i, t in enumerate(toks) if stem(t.text) in asked]
+    anchors = [i for i, t in enumerate(toks) if t.stemmed in asked]
     names_asked = qtype.kind in (Kind.PERSON, Kind.PLACE)
     best: tuple[bool, float, tuple[int, int]] | None = None
     for a, b in found:
         content = [t for t in toks[a:b] if t.text[0].isalnum() and t.folded not in STOPWORDS]
-        new = [t for t in content if stem(t.text) not in asked and t.folded not in asked_raw]
+        new = [t for t in content if t.stemmed not in asked and t.folded not in asked_raw]
         if not new:
             continue  # the question already says it: it cannot be the answer
         # Trim words the question already has from the edges ("Kremlin spokesperson Dmitry Peskov").
-        while a < b - 1 and names_asked and (stem(toks[a].text) in asked or toks[a].folded in STOPWORDS):
+        while a < b - 1 and names_asked and (toks[a].stemmed in asked or toks[a].folded in STOPWORDS):
             a += 1
         second = names_asked and len(new) < len(content)
         if qtype.kind is Kind.NUMBER:
             # "How many tackles": a quantity of tackles ("five solo tackles") before any other number.
-            second = not any(stem(t.text) in asked for t in toks[a + 1 : b + 3])
+            second = not any(t.stemmed in asked for t in toks[a + 1 : b + 3])
             # The unit the question already names is not part of the answer: "27" punts, not "27 punts".
-            while b - 1 > a and stem(toks[b - 1].text) in asked:
+            while b - 1 > a and toks[b - 1].stemmed in asked:
                 b -= 1
         distance = min((abs(i - j) for i in anchors for j in (a, b - 1)), default=len(toks))
         cost = distance - 0.5 * (len(new) / max(len(content), 1))
@@ -545,11 +574,14 @@ def _asked(question: str) -> tuple[frozenset[str], frozenset[str]]:
     """The question's stemmed content words, and all its folded words with the acronyms of its names ("MVP" for
     "Most Valuable Player"): `locate` runs per candidate sentence."""
     toks = tokens(question)
-    asked = frozenset(stem(t.text) for t in toks if t.text[0].isalnum() and t.folded not in STOPWORDS)
+    asked = {t.stemmed for t in toks if t.text[0].isalnum() and t.folded not in STOPWORDS}
+    # "How deep ...?" is answered beside "a depth of 35 km".
+    after_how = [b.folded for a, b in itertools.pairwise(toks) if a.folded == "how"]
+    asked |= {stem(_DIMENSIONS[w]) for w in after_how if w in _DIMENSIONS}
     acronyms = {
         "".join(t.text[0] for t in toks[a:b] if t.text[0].isupper()).lower() for a, b in names(toks) if b - a > 1
     }
-    return asked, frozenset(t.folded for t in toks) | acronyms
+    return frozenset(asked), frozenset(t.folded for t in toks) | acronyms
 
 
 def has_candidate(sentence: str, question: str, qtype: QuestionType) -> bool:

@@ -98,6 +98,15 @@ def test_named_entities_are_the_candidates_when_given() -> None:
         # "How much" takes money and shares, which "how many" does not count.
         ("The fair cost $2 million, 40 percent more than planned.", "How much did the fair cost?", "$2 million"),
         ("The union, with 4,000 members, won a 6.5 percent rise.", "How many members does the union have?", "4,000"),
+        # A magnitude is no count; a count in millions is.
+        ("A magnitude 8.8 quake killed more than 500 people.", "How many people did the quake kill?", "500"),
+        ("The city has 2.5 million people.", "How many people live in the city?", "2.5 million"),
+        # "How deep" is a length, found beside the depth; the sentence's full stop is not the unit's.
+        ("The quake hit at 3:42 a.m. about 40 kilometres from Talca, at a depth of 35 km.", "How deep was the quake?",
+         "35 km"),
+        # A time of day answers "when".
+        ("The quake hit at 3:42 a.m. local time.", "When did the quake hit?", "3:42 a.m."),
+        ("Talks ended at noon on the pier.", "When did the talks end?", "noon"),
     ],
 )
 def test_quantities_that_fit_the_question(sentence: str, question: str, expected: str) -> None:
@@ -123,6 +132,10 @@ def test_what_tells_the_asked_for_thing_apart_in_a_phrase_of_its_noun() -> None:
     dutch = sentence.index("Dutch")
     # Not the nationality the recognizer found: the number that tells this pay rise apart.
     assert located(sentence, "What pay rise did they accept?", [(dutch, dutch + 5, "NORP")]) == "6.5 percent"
+    # A nationality only describes the thing, and a sentence's last word ("system.") is the question's word too.
+    sentence = "Ankara then ordered a Russian S-400 air defence system."
+    russian = sentence.index("Russian")
+    assert located(sentence, "Which air defence system did Ankara order?", [(russian, russian + 7, "NORP")]) == "S-400"
     # A capitalized noun is part of the name.
     sentence = "Matlin, who won an Academy Award in 1987, signed the anthem."
     assert located(sentence, "What award has Matlin won?", [(31, 35, "DATE")]) == "Academy Award"
