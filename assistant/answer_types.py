@@ -31,7 +31,8 @@ UNITS = frozenset(
     "percent per cent % seconds second minutes minute hours hour days day weeks week months month years year "
     "decades decade centuries century miles mile km kilometres kilometers metres meters feet foot yards yard "
     "points point dollars dollar euros euro pounds tons tonnes people times million billion trillion thousand "
-    "hundred".split()
+    "hundred cents pence crowns crown kronor krona kroner yen yuan rupees rupee francs franc pesos peso rubles "
+    "roubles ruble rouble lira rand".split()
 )
 # Leading words of a name that are titles or roles, not the name asked for.
 TITLES = frozenset(
@@ -41,7 +42,11 @@ TITLES = frozenset(
 )
 _TOKEN = re.compile(r"[$€£]?\d[\d,.:/–-]*\d%?|[$€£]?\d%?|\w+(?:[-'’.]\w+)*\.?|\S")
 # Units of quantities that are not counts of things, and the units of spans of time or space ("how long").
-_NOT_COUNTS = frozenset("percent per cent euros euro dollars dollar pounds".split())
+_NOT_COUNTS = frozenset(
+    "percent per cent euros euro dollars dollar pounds cents pence crowns kronor krona kroner yen yuan rupees "
+    "francs pesos rubles roubles lira rand".split()
+)
+_ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth".split())
 _LENGTHS = frozenset("miles mile km kilometres kilometers kilometre kilometer metres meters metre meter m feet foot "
                      "yards yard inches inch cm".split())  # fmt: skip
 _SPANS = _LENGTHS | frozenset(
@@ -123,13 +128,21 @@ _PERSON_NOUNS = {"person", "player", "man", "woman", "people", "president", "lea
 _NUMBER_NOUNS = {
     "number", "amount", "percentage", "percent", "score", "age", "cost", "price", "rating", "total", "sum",
     "population", "count", "rate", "salary", "budget", "revenue", "distance", "length", "height", "weight",
-    "margin", "temperature", "attendance", "worth", "fee", "fine", "toll", "tally",
+    "margin", "temperature", "attendance", "worth", "fee", "fine", "toll", "tally", "profit", "profits", "loss",
+    "losses", "earnings", "sales", "income", "turnover", "dividend", "wage", "wages", "debt", "deficit", "surplus",
+    "inflation", "unemployment", "growth",
+}
+# Number nouns whose value is a sum of money, never a share: "what was the share price" is not "4.2 percent".
+_MONEY_NOUNS = {
+    "cost", "price", "salary", "budget", "revenue", "worth", "fee", "fine", "profit", "profits", "loss", "losses",
+    "earnings", "sales", "income", "turnover", "dividend", "wage", "wages",
 }
 # Verbs that make "what <verb> ..." ask for an event or its cause, told in sentences: "What happened in 2015?",
 # "What led to the crisis?".
 _EVENT_VERBS = {
     "happen", "happens", "happened", "cause", "causes", "caused", "led", "leads", "prompted", "prompts",
-    "triggered", "triggers", "sparked", "sparks", "motivated", "motivates",
+    "triggered", "triggers", "sparked", "sparks", "motivated", "motivates", "helped", "helps", "drove", "drives",
+    "boosted", "boosts", "hurt", "hurts", "fuelled", "fueled",
 }
 # Nouns that only introduce what is asked for: "what is the name of the trophy" asks for a trophy.
 _NAMING_NOUNS = {"name", "title", "term", "nickname"}
@@ -193,7 +206,7 @@ def _typed_by_noun(rest: list[str]) -> QuestionType:
     if head in _DATE_NOUNS:
         return QuestionType(Kind.DATE, stem(head))
     if head in _NUMBER_NOUNS:
-        return QuestionType(Kind.NUMBER)
+        return QuestionType(Kind.NUMBER, "money" if head in _MONEY_NOUNS else None)
     if head in _PLACE_NOUNS:
         return QuestionType(Kind.PLACE, stem(head))
     if head in _PERSON_NOUNS:
@@ -270,15 +283,23 @@ def _is_compound_quantity(tok: Token) -> bool:
 def _fitting_quantities(
     toks: list[Token], question: str, qtype: QuestionType, found: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """The quantities that can answer the question: "how many" counts things, which a percentage, a sum of money,
-    a fraction ("magnitude 8.8") or a "nine-day" strike does not (unless days are counted); "how long" wants a span
-    of time or space, "how deep" a length."""
-    if qtype.kind is not Kind.NUMBER or qtype.head not in ("many", "long", *_LENGTH_AFTER_HOW):
+    """The quantities that can answer the question: no rank ("second-largest") answers how many or how much; "how
+    many" counts things, which a percentage, a sum of money, a fraction ("magnitude 8.8") or a "nine-day" strike
+    does not (unless days are counted); a price or a profit is no percentage; "how long" wants a span of time or
+    space, "how deep" a length."""
+    if qtype.kind is not Kind.NUMBER or qtype.head not in ("many", "much", "money", "long", *_LENGTH_AFTER_HOW):
         return found
     asked = _asked(question)[0]
     kept = []
     for a, b in found:
         words = [part for t in toks[a:b] for part in t.folded.split("-")]
+        # "Norway's second-largest utility" is a rank, not an amount.
+        if words[0] in _ORDINALS or re.match(r"^\d+(st|nd|rd|th)$", words[0]):
+            continue
+        if qtype.head in ("much", "money"):
+            if qtype.head == "much" or not any(w in ("percent", "%") or w.endswith("%") for w in words):
+                kept.append((a, b))
+            continue
         if qtype.head != "many":
             if any(w in (_SPANS if qtype.head == "long" else _LENGTHS) for w in words):
                 kept.append((a, b))

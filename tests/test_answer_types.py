@@ -39,6 +39,8 @@ def located(sentence: str, question: str, entities: list[tuple[int, int, str]] |
         ("What happened at the bridge in 2015?", Kind.EXPLANATION),
         ("What led to the council's resignation?", Kind.EXPLANATION),
         ("What opened on the riverbank in May?", Kind.THING),
+        ("What helped the museum's profit?", Kind.EXPLANATION),
+        ("What was the museum's net profit?", Kind.NUMBER),
         # Who someone named is, is told in sentences; who holds a role is a name.
         ("Who is Anna Varga?", Kind.OTHER),
         ("Who was Anna Varga's deputy?", Kind.PERSON),
@@ -104,6 +106,11 @@ def test_named_entities_are_the_candidates_when_given() -> None:
         # "How deep" is a length, found beside the depth; the sentence's full stop is not the unit's.
         ("The quake hit at 3:42 a.m. about 40 kilometres from Talca, at a depth of 35 km.", "How deep was the quake?",
          "35 km"),
+        # A price is a sum of money, not the share it rose by; a rank is no amount.
+        ("Shares rose 4.2 percent to 187 crowns, their highest since March.", "What was the share price?",
+         "187 crowns"),
+        ("The second-largest utility earned 2.3 billion crowns.", "How much did the utility earn?",
+         "2.3 billion crowns"),
         # A time of day answers "when".
         ("The quake hit at 3:42 a.m. local time.", "When did the quake hit?", "3:42 a.m."),
         ("Talks ended at noon on the pier.", "When did the talks end?", "noon"),
