@@ -514,11 +514,12 @@ def locate(
 
 
 def asked_things(question: str) -> str | None:
-    """The plural noun phrase of a "which/what <nouns>" question, as written: "drones" in "What drones does
-    Turkey sell?" (what a following "they" stands for)."""
+    """The plural noun phrase of a "which/what/how many <nouns>" question, as written: "drones" in "What drones
+    does Turkey sell?", "ships" in "How many ships were waiting?" (what a following "they" stands for)."""
     words = [t for t in tokens(question) if t.text[0].isalnum()]
     folded = [fold(t.text) for t in words]
-    i = next((i for i, w in enumerate(folded) if w in ("which", "what")), None)
+    asking = ("which", "what")
+    i = next((i for i, w in enumerate(folded) if w in asking or w == "many" and folded[i - 1 : i] == ["how"]), None)
     if i is None:
         return None
     phrase = _noun_phrase(folded[i + 1 :])
@@ -533,6 +534,8 @@ def asked_things(question: str) -> str | None:
 def _plural(question: str) -> bool:
     """The question asks for several: "Who were the guests?", "In which countries ...?" (cached: `locate` runs
     per candidate sentence)."""
+    if question_type(question).kind is Kind.NUMBER:
+        return False  # "How many ships were waiting?" asks for one number
     ws = [fold(t.text) for t in tokens(question) if t.text[0].isalnum()]
     return any(w in ("were", "are") for w in ws[:6]) or asked_things(question) is not None
 

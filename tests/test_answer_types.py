@@ -227,6 +227,7 @@ def test_asked_things_is_the_plural_noun_phrase() -> None:
     assert asked_things("What drones does Turkey sell?") == "drones"
     assert asked_things("Which air defence systems did Turkey order?") == "air defence systems"
     assert asked_things("What type of buses did the city buy?") == "buses"
+    assert asked_things("How many ships were waiting?") == "ships"
     assert asked_things("Which country did it invade?") is None and asked_things("Who sold it?") is None
 
 

@@ -109,6 +109,10 @@ def test_they_after_a_question_for_several_things_is_those_things() -> None:
     assert resolve("Where are they made?", history) == "Where are the drones made?"
     # "it" is still the thing named.
     assert resolve("Who governs it?", history) == "Who governs Turkey?"
+    # The things counted, after the person a previous answer named.
+    history = [("Who is the union spokesperson?", "Union spokesperson Niek Stam said so [1]."),
+               ("How many ships were waiting?", "More than 40 container ships were waiting [1].")]
+    assert resolve("Where were they waiting?", history) == "Where were the ships waiting?"
 
 
 def test_what_about_replaces_a_name_of_the_same_kind() -> None:
