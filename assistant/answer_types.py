@@ -47,6 +47,8 @@ _NOT_COUNTS = frozenset(
     "francs pesos rubles roubles lira rand".split()
 )
 _ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth".split())
+# What "the 12th ..." of a match is a time of: a "when" answer.
+_MATCH_TIMES = frozenset("minute lap round inning innings".split())
 _LENGTHS = frozenset("miles mile km kilometres kilometers kilometre kilometer metres meters metre meter m feet foot "
                      "yards yard inches inch cm".split())  # fmt: skip
 _SPANS = _LENGTHS | frozenset(
@@ -294,7 +296,7 @@ def _fitting_quantities(
     for a, b in found:
         words = [part for t in toks[a:b] for part in t.folded.split("-")]
         # "Norway's second-largest utility" is a rank, not an amount.
-        if words[0] in _ORDINALS or re.match(r"^\d+(st|nd|rd|th)$", words[0]):
+        if words[0] in _ORDINALS or _ordinal_at(toks, a):
             continue
         if qtype.head in ("much", "money"):
             if qtype.head == "much" or not any(w in ("percent", "%") or w.endswith("%") for w in words):
@@ -317,7 +319,7 @@ def quantities(toks: list[Token]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     i = 0
     while i < len(toks):
-        if not _is_number(toks[i]) or i in in_dates and not _followed_by_unit(toks, i):
+        if not _is_number(toks[i]) or i in in_dates and not _followed_by_unit(toks, i) or _ordinal_at(toks, i):
             i += 1
             continue
         j = i + 1
@@ -331,6 +333,20 @@ def quantities(toks: list[Token]) -> list[tuple[int, int]]:
         out.append((i, j))
         i = j
     return out
+
+
+def _ordinal_end(toks: list[Token], i: int) -> int:
+    """Where the ordinal that starts at token i ends ("third"; "12th", which the tokenizer cuts into "12" and
+    "th"), or i when none does."""
+    if toks[i].folded in _ORDINALS:
+        return i + 1
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    suffixed = nxt is not None and nxt.start == toks[i].end and nxt.folded in ("st", "nd", "rd", "th")
+    return i + 2 if toks[i].text.isdigit() and suffixed else i
+
+
+def _ordinal_at(toks: list[Token], i: int) -> bool:
+    return _ordinal_end(toks, i) > i
 
 
 def _followed_by_unit(toks: list[Token], i: int) -> bool:
@@ -360,6 +376,9 @@ def dates(toks: list[Token]) -> list[tuple[int, int]]:
         elif w in ("noon", "midnight"):
             out.append((i, i + 1))
             i += 1
+        elif (m := _ordinal_end(toks, i)) < len(toks) and m > i and toks[m].folded in _MATCH_TIMES:
+            out.append((i, m + 1))  # "the 12th minute" of a match
+            i = m + 1
         else:
             i += 1
     return out

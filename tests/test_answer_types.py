@@ -114,6 +114,9 @@ def test_named_entities_are_the_candidates_when_given() -> None:
         # A time of day answers "when".
         ("The quake hit at 3:42 a.m. local time.", "When did the quake hit?", "3:42 a.m."),
         ("Talks ended at noon on the pier.", "When did the talks end?", "noon"),
+        # A match's "12th minute" is a time; it counts no goals, which "twice" does.
+        ("Boniface opened the scoring in the 12th minute.", "When did Boniface open the scoring?", "12th minute"),
+        ("Boniface scored twice, the first in the 12th minute.", "How many goals did Boniface score?", "twice"),
     ],
 )
 def test_quantities_that_fit_the_question(sentence: str, question: str, expected: str) -> None:
