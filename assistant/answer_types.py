@@ -132,7 +132,7 @@ _NUMBER_NOUNS = {
     "population", "count", "rate", "salary", "budget", "revenue", "distance", "length", "height", "weight",
     "margin", "temperature", "attendance", "worth", "fee", "fine", "toll", "tally", "profit", "profits", "loss",
     "losses", "earnings", "sales", "income", "turnover", "dividend", "wage", "wages", "debt", "deficit", "surplus",
-    "inflation", "unemployment", "growth",
+    "inflation", "unemployment", "growth", "turnout",
 }
 # Number nouns whose value is a sum of money, never a share: "what was the share price" is not "4.2 percent".
 _MONEY_NOUNS = {
