@@ -170,3 +170,16 @@ def test_shipped_sets_read() -> None:
     assert read_set(root / "seed_conversations.jsonl").format == "conversations"
     sb = read_set(root / "squad_v1_super_bowl_50.json")
     assert (sb.format, len(sb.questions), len(sb.documents)) == ("squad-v1.1", 810, 54)
+
+
+def test_our_own_shipped_sets_read_and_their_evidence_is_the_articles_text() -> None:
+    root = Path(__file__).resolve().parents[2] / "eval"
+    unanswerable = read_set(root / "sample_unanswerable.jsonl")
+    assert len(unanswerable.questions) == 12 and not any(q.answerable for q in unanswerable.questions)
+    news = read_set(root / "news_questions.jsonl")
+    assert (len(news.questions), sum(q.answerable for q in news.questions)) == (18, 15)
+    assert news.referenced_docs() == ["001_election.txt"]
+    article = (root / "news" / "001_election.txt").read_text(encoding="utf-8")
+    for q in news.questions:
+        for e in q.evidence:
+            assert article[e.start : e.end] == e.text
