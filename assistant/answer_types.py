@@ -286,8 +286,9 @@ def _fitting_quantities(
     toks: list[Token], question: str, qtype: QuestionType, found: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
     """The quantities that can answer the question: no rank ("second-largest") answers how many or how much; "how
-    many" counts things, which a percentage, a sum of money, a fraction ("magnitude 8.8") or a "nine-day" strike
-    does not (unless days are counted); a price or a profit is no percentage; "how long" wants a span of time or
+    many" counts things, which a percentage, a sum of money, a fraction ("magnitude 8.8"), a "nine-day" strike
+    (unless days are counted) or a count of other things ("60 seats" for "how many votes") does not; a price or
+    a profit is no percentage; "how long" wants a span of time or
     space, "how deep" a length."""
     if qtype.kind is not Kind.NUMBER or qtype.head not in ("many", "much", "money", "long", *_LENGTH_AFTER_HOW):
         return found
@@ -309,7 +310,11 @@ def _fitting_quantities(
         money = toks[a].text[0] in "$€£" or any(w in _NOT_COUNTS or w.endswith("%") for w in words)
         fraction = any(re.match(r"^\d*\.\d+$", w) for w in words) and not any(w in _SCALES for w in words)
         compound = any(_is_compound_quantity(t) for t in toks[a:b])
-        if not money and not fraction and not (compound and not any(stem(w) in asked for w in words)):
+        # "60 seats" is no number of votes.
+        nxt = toks[b] if b < len(toks) else None
+        other = (nxt is not None and nxt.text.isalpha() and nxt.text.islower() and nxt.folded.endswith("s")
+                 and nxt.folded not in STOPWORDS and nxt.folded not in UNITS and nxt.stemmed not in asked)  # fmt: skip
+        if not money and not fraction and not other and not (compound and not any(stem(w) in asked for w in words)):
             kept.append((a, b))
     return kept
 

@@ -120,6 +120,8 @@ def test_named_entities_are_the_candidates_when_given() -> None:
         # A share, a sum of money or a duration counts no workers.
         ("Workers ended a nine-day strike after a 6.5 percent pay rise.", "How many workers went on strike?"),
         ("The strike cost the port $20 million.", "How many ships did the strike delay?"),
+        # A count of other things: seats are no votes.
+        ("The far-right party came third with 60 seats.", "How many votes did the far-right party receive?"),
         # "How long" is a span of time or space, not a share.
         ("The union cited inflation of 3.8 percent last year.", "How long did the strike last?"),
     ],
