@@ -312,7 +312,7 @@ def _fitting_quantities(
         compound = any(_is_compound_quantity(t) for t in toks[a:b])
         # "60 seats" is no number of votes.
         nxt = toks[b] if b < len(toks) else None
-        other = (nxt is not None and nxt.text.isalpha() and nxt.text.islower() and nxt.folded.endswith("s")
+        other = (nxt is not None and nxt.folded.isalpha() and nxt.text.islower() and nxt.folded.endswith("s")
                  and nxt.folded not in STOPWORDS and nxt.folded not in UNITS and nxt.stemmed not in asked)  # fmt: skip
         if not money and not fraction and not other and not (compound and not any(stem(w) in asked for w in words)):
             kept.append((a, b))
