@@ -27,6 +27,7 @@ Ner = Callable[[str], list[Entity]]
 ABSTAIN_TEXT = f"{NOT_SAID} None of the passages found answers this question closely enough."
 ABSTAIN_TYPE_TEXT = NOT_SAID + " The passages found do not state the {what} this question asks for."
 ABSTAIN_MENTION_TEXT = NOT_SAID + " None of them mentions {what}."
+ABSTAIN_ROLE_TEXT = NOT_SAID + " The passages found name no {role}."
 # Extra sentences join an explanation only when they score almost as well as the best one.
 EXTRA_SENTENCE_MARGIN = 0.2
 # A sentence holding the asked-for kind of answer may stand in for a better-scoring one this close to it.
@@ -72,7 +73,8 @@ class ExtractiveAnswerer:
             return Answer(question, ABSTAIN_MENTION_TEXT.format(what=unmet[0]), abstained=True, passages=passages)
         if best is None:
             what = "date" if qtype.kind is Kind.DATE else "number"
-            return Answer(question, ABSTAIN_TYPE_TEXT.format(what=what), abstained=True, passages=passages)
+            text = ABSTAIN_ROLE_TEXT.format(role=qtype.role) if qtype.role else ABSTAIN_TYPE_TEXT.format(what=what)
+            return Answer(question, text, abstained=True, passages=passages)
         if qtype.kind is Kind.EXPLANATION:
             chosen = [r.sentence for r in ranked[: self.settings.max_answer_sentences]
                       if r.score >= best.score - EXTRA_SENTENCE_MARGIN]

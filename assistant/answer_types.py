@@ -34,6 +34,12 @@ UNITS = frozenset(
     "hundred cents pence crowns crown kronor krona kroner yen yuan rupees rupee francs franc pesos peso rubles "
     "roubles ruble rouble lira rand".split()
 )
+# Offices whose holder "who is the ...?" asks for.
+_ROLES = frozenset(
+    "president minister chancellor king queen senator governor mayor secretary chairman chairwoman spokesperson "
+    "spokesman spokeswoman ambassador director executive ceo coach manager captain commissioner editor founder "
+    "owner judge pope premier general".split()
+)
 # Leading words of a name that are titles or roles, not the name asked for.
 TITLES = frozenset(
     "president minister prime foreign chancellor king queen prince princess senator governor mayor general "
@@ -80,11 +86,14 @@ class QuestionType:
     kind: Kind
     # The noun of "which <noun>" / "what <noun>" questions (stemmed), if any.
     head: str | None = None
+    # The office of "who is the <role>?" ("president", as written): only a sentence naming someone in it answers.
+    role: str | None = None
 
     @property
     def needs_span_type(self) -> bool:
-        """Questions whose answer must be a date or a quantity: a sentence without one cannot answer them."""
-        return self.kind in (Kind.DATE, Kind.NUMBER)
+        """Questions whose answer must be a date, a quantity or the holder of an office: a sentence without one
+        cannot answer them."""
+        return self.kind in (Kind.DATE, Kind.NUMBER) or self.role is not None
 
 
 class Token(NamedTuple):
@@ -162,7 +171,9 @@ def question_type(question: str) -> QuestionType:
     w, nxt = ws[i], ws[i + 1] if i + 1 < len(ws) else ""
     if w in ("who", "whom", "whose"):
         # "Who is Leo Adams?" asks what the article says of him, not for a name.
-        return QuestionType(Kind.OTHER if nxt in _COPULAS and _only_a_name(question, i + 2) else Kind.PERSON)
+        if nxt in _COPULAS and _only_a_name(question, i + 2):
+            return QuestionType(Kind.OTHER)
+        return QuestionType(Kind.PERSON, role=_role(ws[i + 2 :]) if nxt in _COPULAS else None)
     if w == "when":
         return QuestionType(Kind.DATE)
     if w == "where":
@@ -175,6 +186,13 @@ def question_type(question: str) -> QuestionType:
     if w == "what" and nxt in _EVENT_VERBS:
         return QuestionType(Kind.EXPLANATION)
     return _typed_by_noun(ws[i + 1 :])
+
+
+def _role(rest: list[str]) -> str | None:
+    """The office in "the (Dutch prime) minister (of ...)", "Dortmund's coach": what "who is ..." asks the holder of."""
+    if rest[:1] and rest[0] in _DETERMINERS or rest[:1] and rest[0].endswith(("'s", "’s")):
+        rest = rest[1:]
+    return next((w for w in _noun_phrase(rest) if w in _ROLES), None)
 
 
 def _only_a_name(question: str, first: int) -> bool:
@@ -451,10 +469,23 @@ def candidates(toks: list[Token], qtype: QuestionType) -> list[tuple[int, int]]:
 
 def typed_candidates(toks: list[Token], qtype: QuestionType) -> list[tuple[int, int]]:
     """Candidates that show the sentence holds the asked-for kind of answer (for "which <noun>": the noun
-    with modifiers the question does not have; any name would not tell)."""
+    with modifiers the question does not have, and for "who is the president": a name with that title; any name
+    would not tell)."""
     if qtype.kind is Kind.THING:
         return _phrase_with_head(toks, qtype.head) if qtype.head else []
+    if qtype.role is not None:
+        return [(a, b) for a, b in _titled_names(toks) if qtype.role in {t.folded for t in toks[max(a - 4, 0) : b + 4]}]
     return candidates(toks, qtype)
+
+
+def _titled_names(toks: list[Token]) -> list[tuple[int, int]]:
+    """Names with the title words in front of them kept: "President Gabriel Boric" (`names` trims them)."""
+    out = []
+    for a, b in names(toks):
+        while a > 0 and toks[a - 1].folded in TITLES:
+            a -= 1
+        out.append((a, b))
+    return out
 
 
 @dataclass(frozen=True)

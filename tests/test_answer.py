@@ -116,6 +116,12 @@ def test_abstention_judges_the_support_of_the_sentence_the_answer_would_cite(mus
     assert answerer._choose(question, question_type(question), ranked[:1], None, []).abstained
 
 
+def test_abstains_when_no_one_named_holds_the_office_asked_about(museum: Assistant) -> None:
+    answer = museum.ask("Who is the museum's chairman?")
+    assert answer.abstained and answer.text == "The articles do not say. The passages found name no chairman."
+    assert museum.ask("Who is the museum director?").short_answer == "Anna Varga"
+
+
 def test_abstains_when_a_stated_number_is_never_mentioned(museum: Assistant) -> None:
     answer = museum.ask("Who reopened the Harbour Museum in 2031?")
     assert answer.abstained and "2031" in answer.text
