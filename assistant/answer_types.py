@@ -192,7 +192,8 @@ def _role(rest: list[str]) -> str | None:
     """The office in "the (Dutch prime) minister (of ...)", "Dortmund's coach": what "who is ..." asks the holder of."""
     if rest[:1] and rest[0] in _DETERMINERS or rest[:1] and rest[0].endswith(("'s", "’s")):
         rest = rest[1:]
-    return next((w for w in _noun_phrase(rest) if w in _ROLES), None)
+    # The last one: "general manager" is a manager.
+    return next((w for w in reversed(_noun_phrase(rest)) if w in _ROLES), None)
 
 
 def _only_a_name(question: str, first: int) -> bool:
@@ -474,18 +475,9 @@ def typed_candidates(toks: list[Token], qtype: QuestionType) -> list[tuple[int, 
     if qtype.kind is Kind.THING:
         return _phrase_with_head(toks, qtype.head) if qtype.head else []
     if qtype.role is not None:
-        return [(a, b) for a, b in _titled_names(toks) if qtype.role in {t.folded for t in toks[max(a - 4, 0) : b + 4]}]
+        # The title may stand far from the name ("John Elway, who ... is Denver's General Manager").
+        return names(toks) if any(t.folded == qtype.role for t in toks) else []
     return candidates(toks, qtype)
-
-
-def _titled_names(toks: list[Token]) -> list[tuple[int, int]]:
-    """Names with the title words in front of them kept: "President Gabriel Boric" (`names` trims them)."""
-    out = []
-    for a, b in names(toks):
-        while a > 0 and toks[a - 1].folded in TITLES:
-            a -= 1
-        out.append((a, b))
-    return out
 
 
 @dataclass(frozen=True)

@@ -152,12 +152,13 @@ def test_what_tells_the_asked_for_thing_apart_in_a_phrase_of_its_noun() -> None:
 def test_who_is_the_holder_of_an_office_needs_a_name_with_that_title() -> None:
     assert question_type("Who is the Dutch prime minister?").role == "minister"
     assert question_type("Who is Dortmund's coach?").role == "coach"
+    assert question_type("Who is the general manager of the club?").role == "manager"
     assert question_type("Who scored the goal?").role is None
     assert question_type("Who was the Most Valuable Player?").role is None  # a player holds no office
     q = "Who is the president of Portugal?"
     assert question_type(q).needs_span_type
     assert has_candidate("Voters re-elected President Ana Lopes on Sunday.", q, question_type(q))
-    assert has_candidate("Ana Lopes, the country's president, voted early.", q, question_type(q))
+    assert has_candidate("Ana Lopes, who won in May, is the country's president.", q, question_type(q))
     # A prime minister is no president, and a name without a title tells nothing.
     assert not has_candidate("Voters re-elected Prime Minister Luís Montenegro.", q, question_type(q))
     assert not has_candidate("Economists at ING expect growth in Portugal.", q, question_type(q))
