@@ -2,7 +2,7 @@
 
 Every question is answered once with the threshold out of the way (`min_score` far below any support); an
 answer's `support` then says whether a given threshold would have abstained, so the whole curve comes from
-that one run. The type and unknown-number rules still abstain on their own, at every threshold.
+that one run. The type, office and unknown-number or -name rules still abstain on their own, at every threshold.
 
 The calibration sets are the shipped ones: the seed questions on their article and SQuAD Super Bowl 50 on its
 paragraphs (answerable, bar the seed's three), plus off-topic questions made by asking each set against the
