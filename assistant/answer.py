@@ -72,8 +72,10 @@ class ExtractiveAnswerer:
         if unmet := self.scorer.unknown_numbers(question) or self.scorer.unknown_names(question):
             return Answer(question, ABSTAIN_MENTION_TEXT.format(what=unmet[0]), abstained=True, passages=passages)
         if best is None:
-            what = "date" if qtype.kind is Kind.DATE else "number"
-            text = ABSTAIN_ROLE_TEXT.format(role=qtype.role) if qtype.role else ABSTAIN_TYPE_TEXT.format(what=what)
+            if qtype.role:
+                text = ABSTAIN_ROLE_TEXT.format(role=qtype.role)
+            else:
+                text = ABSTAIN_TYPE_TEXT.format(what="date" if qtype.kind is Kind.DATE else "number")
             return Answer(question, text, abstained=True, passages=passages)
         if qtype.kind is Kind.EXPLANATION:
             chosen = [r.sentence for r in ranked[: self.settings.max_answer_sentences]

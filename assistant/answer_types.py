@@ -26,13 +26,20 @@ NUMBER_WORDS = frozenset(
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion "
     "trillion dozen dozens hundreds thousands millions billions half once twice".split()
 )
+_TIME_UNITS = frozenset(
+    "seconds second minutes minute hours hour days day weeks week months month years year decades decade "
+    "centuries century".split()
+)
+_LENGTH_UNITS = frozenset("miles mile km kilometres kilometers metres meters feet foot yards yard".split())
+_CURRENCIES = frozenset(
+    "dollars dollar euros euro pounds cents pence crowns crown kronor krona kroner yen yuan rupees rupee francs "
+    "franc pesos peso rubles roubles ruble rouble lira rand".split()
+)
+_SHARES = frozenset("percent per cent %".split())
 # Words that complete a quantity ("17 seconds", "$1.2 billion", "40 percent").
-UNITS = frozenset(
-    "percent per cent % seconds second minutes minute hours hour days day weeks week months month years year "
-    "decades decade centuries century miles mile km kilometres kilometers metres meters feet foot yards yard "
-    "points point dollars dollar euros euro pounds tons tonnes people times million billion trillion thousand "
-    "hundred cents pence crowns crown kronor krona kroner yen yuan rupees rupee francs franc pesos peso rubles "
-    "roubles ruble rouble lira rand".split()
+UNITS = (
+    _SHARES | _TIME_UNITS | _LENGTH_UNITS | _CURRENCIES
+    | frozenset("points point tons tonnes people times million billion trillion thousand hundred".split())
 )
 # Offices whose holder "who is the ...?" asks for.
 _ROLES = frozenset(
@@ -47,20 +54,12 @@ TITLES = frozenset(
     "coach quarterback pope former head chief".split()
 )
 _TOKEN = re.compile(r"[$€£]?\d[\d,.:/–-]*\d%?|[$€£]?\d%?|\w+(?:[-'’.]\w+)*\.?|\S")
-# Units of quantities that are not counts of things, and the units of spans of time or space ("how long").
-_NOT_COUNTS = frozenset(
-    "percent per cent euros euro dollars dollar pounds cents pence crowns kronor krona kroner yen yuan rupees "
-    "francs pesos rubles roubles lira rand".split()
-)
 _ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth".split())
 # What "the 12th ..." of a match is a time of: a "when" answer.
 _MATCH_TIMES = frozenset("minute lap round inning innings".split())
-_LENGTHS = frozenset("miles mile km kilometres kilometers kilometre kilometer metres meters metre meter m feet foot "
-                     "yards yard inches inch cm".split())  # fmt: skip
-_SPANS = _LENGTHS | frozenset(
-    "seconds second minutes minute hours hour days day weeks week months month years year decades decade "
-    "centuries century".split()
-)
+# The units of a length ("how deep") and of a span of time or space ("how long").
+_LENGTHS = _LENGTH_UNITS | frozenset("kilometre kilometer metre meter m inches inch cm".split())
+_SPANS = _LENGTHS | _TIME_UNITS
 _SCALES = frozenset("thousand million billion trillion".split())
 _CLOCK = frozenset({"a.m.", "p.m.", "a.m", "p.m", "am", "pm"})
 _YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
@@ -307,8 +306,7 @@ def _fitting_quantities(
     """The quantities that can answer the question: no rank ("second-largest") answers how many or how much; "how
     many" counts things, which a percentage, a sum of money, a fraction ("magnitude 8.8"), a "nine-day" strike
     (unless days are counted) or a count of other things ("60 seats" for "how many votes") does not; a price or
-    a profit is no percentage; "how long" wants a span of time or
-    space, "how deep" a length."""
+    a profit is no percentage; "how long" wants a span of time or space, "how deep" a length."""
     if qtype.kind is not Kind.NUMBER or qtype.head not in ("many", "much", "money", "long", *_LENGTH_AFTER_HOW):
         return found
     asked = _asked(question)[0]
@@ -318,15 +316,16 @@ def _fitting_quantities(
         # "Norway's second-largest utility" is a rank, not an amount.
         if words[0] in _ORDINALS or _ordinal_at(toks, a):
             continue
+        share = any(w in ("percent", "%") or w.endswith("%") for w in words)
         if qtype.head in ("much", "money"):
-            if qtype.head == "much" or not any(w in ("percent", "%") or w.endswith("%") for w in words):
+            if qtype.head == "much" or not share:
                 kept.append((a, b))
             continue
         if qtype.head != "many":
             if any(w in (_SPANS if qtype.head == "long" else _LENGTHS) for w in words):
                 kept.append((a, b))
             continue
-        money = toks[a].text[0] in "$€£" or any(w in _NOT_COUNTS or w.endswith("%") for w in words)
+        money = share or toks[a].text[0] in "$€£" or any(w in _SHARES or w in _CURRENCIES for w in words)
         fraction = any(re.match(r"^\d*\.\d+$", w) for w in words) and not any(w in _SCALES for w in words)
         compound = any(_is_compound_quantity(t) for t in toks[a:b])
         # "60 seats" is no number of votes.
