@@ -372,6 +372,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, no_auth
         max_file_size=ceiling, css=CSS, head=HEAD, ssr_mode=False,
         server_name=host, server_port=port, mcp_server=False, pwa=False,
     )
+    # mount_gradio_app, unlike launch(), leaves has_launched False, and Gradio then skips its check that a file
+    # given to an event was uploaded by a client: any client could have a server path ingested (issue 20).
+    demo.has_launched = True
     shown_host = f"[{host}]" if ":" in host else host
     print(f"Running on http://{shown_host}:{sock.getsockname()[1]}", flush=True)
     if logins:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -308,3 +310,38 @@ def test_with_credentials_unauthenticated_requests_are_rejected(tmp_path: Path) 
         assert httpx.post(f"{url}/api/ask", json=payload, auth=("ann", "s3cret"), timeout=60).status_code == 200
         answer = Client(url + "/", auth=("ann", "s3cret"), verbose=False).predict(SAMPLE_QUESTION, api_name="/ask")
         assert SAMPLE_SENTENCE in [c["text"] for c in answer["citations"]]
+
+
+def _queue_call(url: str, dependency: int, trigger: int, data: list[Any]) -> dict[str, Any]:
+    """Run one event through Gradio's queue as any HTTP client can: the final message."""
+    session = "attacker"
+    joined = httpx.post(f"{url}/gradio_api/queue/join", json={
+        "data": data, "event_data": None, "fn_index": dependency, "trigger_id": trigger, "session_hash": session,
+    })
+    joined.raise_for_status()
+    with httpx.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=60) as s:
+        for line in s.iter_lines():
+            if line.startswith("data:") and (message := json.loads(line[5:])).get("msg") == "process_completed":
+                return message
+    raise AssertionError("the queue closed without completing the event")
+
+
+def test_the_upload_event_refuses_a_server_path_a_client_names(server: tuple[str, Path], tmp_path: Path) -> None:
+    """Issue 20.1: posting the upload event with a server-side path must not ingest that file, nor tell whether
+    it exists."""
+    url, index = server
+    secret = write(tmp_path / "vault.md", "The Quillon vault code is 4321, the harbour master said.")
+    config = httpx.get(f"{url}/config").json()
+    upload = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "upload")
+    event = next(i for i, d in enumerate(config["dependencies"]) if [upload, "upload"] in d["targets"])
+    replies = [
+        _queue_call(url, event, upload, [[{"path": str(path), "meta": {"_type": "gradio.FileData"}}]])
+        for path in (secret, tmp_path / "missing.md")
+    ]
+    for reply, path in zip(replies, (secret, tmp_path / "missing.md"), strict=True):
+        assert reply["success"] is False
+        assert reply["output"]["error"] == replies[0]["output"]["error"].replace(str(secret), str(path))
+        assert "Errno" not in reply["output"]["error"]
+    assert not (index / "uploads" / "vault.md").exists()
+    answer = httpx.post(f"{url}/api/ask", json={"question": "What is the Quillon vault code?"}, timeout=60).json()
+    assert "4321" not in json.dumps(answer)
