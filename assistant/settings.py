@@ -6,7 +6,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, get_args, get_type_hints
 
 # Offline by default: set before chromadb, huggingface or gradio are imported anywhere.
 _OFFLINE_ENV = {
@@ -99,6 +99,9 @@ class Settings:
     # the short answer, and the sentence holding it, among the top passages of factoid questions. Empty:
     # the built-in rules and NER below. None ships: no reader with its weights is installable from PyPI.
     reader: str = ""
+    # The reader's no-answer threshold: its best span must beat "not in this passage" by this margin (logits).
+    # None: the value calibrated for the reader and written in its reader.json (docs/reader.md), else 0.
+    reader_min_margin: float | None = None
     # Larger files (or .jsonl lines) are refused with a clear error instead of taking hours to embed.
     max_file_mb: float = 20.0
     # How short answers are located in the chosen sentence: `spacy` named entities (measured +6 points
@@ -189,6 +192,9 @@ class Settings:
 
 
 def _parse(kind: Any, raw: str, name: str) -> Any:
+    optional = [a for a in get_args(kind) if a is not type(None)]
+    if len(optional) == 1:  # `float | None`: a value given is a float
+        kind = optional[0]
     try:
         if kind is bool:
             if raw.lower() in {"1", "true", "yes", "on"}:

@@ -10,8 +10,8 @@ import pytest
 from assistant import Assistant
 from assistant.answer import _best
 from assistant.answer_types import question_type
-from assistant.embeddings import get_reader
 from assistant.evidence import ScoredSentence
+from assistant.models.reader import get_reader
 from assistant.types import Answer
 from tests.conftest import save_tiny_bert, write
 

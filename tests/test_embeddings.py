@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embeddings import best_span, get_embedder, get_reader, onnx_file, resolve_backend
+from assistant.embeddings import get_embedder, onnx_file, resolve_backend
 from assistant.settings import PACKAGED_MODEL
 
 TEXTS = [
@@ -56,19 +56,3 @@ def test_backend_choice(tmp_path: Path) -> None:
         resolve_backend(str(tmp_path), "onnx")
     with pytest.raises(ValueError, match="choose one of"):
         resolve_backend(PACKAGED_MODEL, "tensorrt")
-
-
-def test_best_span_is_the_highest_allowed_pair_in_order_and_short_enough() -> None:
-    starts = np.array([9.0, 1.0, 0.0, 3.0, 0.0])
-    ends = np.array([0.0, 0.0, 5.0, 0.0, 8.0])
-    allowed = np.array([False, True, True, True, True])  # token 0 is the question's
-    assert best_span(starts, ends, allowed, max_tokens=5) == (3, 4, 11.0)
-    # Too long a span is not an answer: token 1 to 4 spans 4 tokens.
-    assert best_span(starts, ends, allowed, max_tokens=2) == (3, 4, 11.0)
-    assert best_span(starts, ends, allowed, max_tokens=1) == (4, 4, 8.0)
-    assert best_span(starts, ends, np.zeros(5, dtype=bool), max_tokens=5) is None
-
-
-def test_a_folder_that_is_not_a_reader_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="not a local question-answering model"):
-        get_reader(str(tmp_path))

@@ -1,5 +1,10 @@
-"""Privacy: ingest, ask and chat start-up work with no network, and try no outbound connection."""
+"""Privacy: ingest, ask and chat start-up work with no network, and try no outbound connection.
 
+Two guards watch: an audit hook sees what Python code tries, and strace sees every connect() and sendto() of
+the process and its threads, native libraries included (ONNX Runtime's telemetry looked up its host from C++).
+"""
+
+import re
 import shutil
 import subprocess
 import sys
@@ -21,9 +26,40 @@ def _unshare_works() -> bool:
 NO_NETWORK = ["unshare", "-n"] if _unshare_works() else []
 
 
-def offline(log: Path, *args: str, namespace: bool = True) -> list[str]:
+# A socket address that leaves the machine in strace's output: an inet address other than loopback (a DNS
+# query to the resolver is one), or the name-service cache daemon (which looks hosts up for its clients).
+_INET = re.compile(r'sa_family=AF_INET6?, .*?(?:inet_addr|inet_pton\(AF_INET6?, )\("([^"]+)"')
+_NSCD = "/var/run/nscd/socket"
+
+
+def traced(log: Path, command: list[str], namespace: bool = True) -> list[str]:
+    """`command` with no network (when `namespace`) under strace, which appends what it sees to log.strace."""
     prefix = NO_NETWORK if namespace else []
-    return [*prefix, sys.executable, str(REPO / "tests" / "offline_run.py"), str(log), "--", *args]
+    return [*prefix, "strace", "-f", "-qq", "-A", "-e", "trace=connect,sendto,sendmsg", "-o", f"{log}.strace", *command]
+
+
+def offline(log: Path, *args: str, namespace: bool = True) -> list[str]:
+    """`assistant ARGS` under the audit hook (which records attempts in `log`) and strace."""
+    return traced(log, [sys.executable, str(REPO / "tests" / "offline_run.py"), str(log), "--", *args], namespace)
+
+
+def outbound(log: Path) -> list[str]:
+    """The system calls strace saw that address something off this machine."""
+    calls = Path(f"{log}.strace").read_text(encoding="utf-8", errors="replace").splitlines()
+    found = []
+    for call in calls:
+        address = _INET.search(call)
+        if (address and not address.group(1).startswith("127.") and address.group(1) != "::1") or _NSCD in call:
+            found.append(call)
+    return found
+
+
+def test_strace_sees_a_lookup_made_by_native_code(tmp_path: Path) -> None:
+    """The guard itself: a C library lookup (libc's getaddrinfo through ctypes, which no audit hook sees)."""
+    log = tmp_path / "net.log"
+    probe = "import ctypes, ctypes.util; ctypes.CDLL(ctypes.util.find_library('c')).gethostbyname(b'example.org')"
+    subprocess.run(traced(log, [sys.executable, "-c", probe]), cwd=REPO, capture_output=True, timeout=60)
+    assert outbound(log), "strace saw no lookup: the guard would miss native code"
 
 
 def test_the_guard_refuses_and_records_outbound_connections(tmp_path: Path) -> None:
@@ -50,6 +86,7 @@ def test_ingest_and_ask_need_no_network(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert SAMPLE_SENTENCE in done.stdout
     assert not log.exists(), log.read_text()
+    assert outbound(log) == []
 
 
 @pytest.mark.slow
@@ -66,3 +103,4 @@ def test_chat_starts_and_answers_with_no_outbound_connection(tmp_path: Path) -> 
         answer = httpx.post(url + "/api/ask", json={"question": SAMPLE_QUESTION}, timeout=120)
         assert SAMPLE_SENTENCE in [c["text"] for c in answer.json()["citations"]]
     assert not log.exists(), log.read_text()
+    assert outbound(log) == []

@@ -1,0 +1,1 @@
+"""Model loading: one module per kind of model, the only places that load weights (never downloaded)."""

