@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterable
@@ -11,12 +12,19 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant.embeddings import Embedder
-from assistant.ingest.loaders import LoadFailure, expand, load
+from assistant.ingest.errors import failure_reason
+from assistant.ingest.loaders import Limits, LoadFailure, expand, load
 from assistant.ingest.splitter import split_document
 from assistant.lexical import LexicalIndex
 from assistant.settings import Settings
 from assistant.store import COMMITTED, Store
 from assistant.types import Document, IngestReport, Passage, Sentence
+
+log = logging.getLogger(__name__)
+# Encoding memory grows with a batch's size times the square of its longest text (attention): 64 sentences cut
+# at 1000 characters took ONNX Runtime 2.6 GB. Batches whose longest text is longer than this are smaller in
+# proportion (10 such sentences: ~0.5 GB); batches of ordinary sentences, and so their vectors, are unchanged.
+LONG_TEXT_CHARS = 400
 
 
 @dataclass
@@ -35,6 +43,18 @@ def passage_vectors(split_sentences: list[Sentence], vectors: np.ndarray, passag
         out[j] = vectors[[row[span] for span in p.sentence_spans]].mean(axis=0)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.where(norms == 0, 1.0, norms)
+
+
+def encode_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Indices of texts in encoding batches, shortest first (as the embedders sort them); a batch of long
+    texts holds fewer of them."""
+    batches: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+        cap = max(1, batch_size * LONG_TEXT_CHARS**2 // max(lengths[i], LONG_TEXT_CHARS) ** 2)
+        if not batches or len(batches[-1]) >= min(batch_size, cap):
+            batches.append([])
+        batches[-1].append(i)
+    return batches
 
 
 class Ingestor:
@@ -66,7 +86,7 @@ class Ingestor:
                     report.failed.append((item.source, item.reason))
                     continue
                 docs: list[Document] = []
-                for loaded in load(item, int(self.settings.max_file_mb * 2**20)):
+                for loaded in load(item, Limits(max_bytes=int(self.settings.max_file_mb * 2**20))):
                     if isinstance(loaded, LoadFailure):
                         report.failed.append((loaded.source, loaded.reason))
                     else:
@@ -91,9 +111,14 @@ class Ingestor:
             if known is not None and known.status == COMMITTED and known.content_hash == doc.content_hash:
                 report.unchanged.append(doc.source)
                 continue
-            sentences, passages = split_document(
-                doc, self.settings.passage_chars, self.settings.passage_overlap_sentences
-            )
+            try:
+                sentences, passages = split_document(
+                    doc, self.settings.passage_chars, self.settings.passage_overlap_sentences
+                )
+            except Exception as e:  # a splitter failure on one odd text fails that document only
+                log.debug("%s: split failed", doc.source, exc_info=True)
+                report.failed.append((doc.source, failure_reason(e)))
+                continue
             out.append(_Split(doc, known is not None, sentences, passages))
         return out
 
@@ -102,7 +127,7 @@ class Ingestor:
         if not splits:
             return
         sentences = [s for split in splits for s in split.sentences]
-        vectors = self.embedder.encode([s.text for s in sentences], batch_size=self.settings.embed_batch_size)
+        vectors = self._encode([s.text for s in sentences])
         passages: list[Passage] = []
         pooled: list[np.ndarray] = []
         offset = 0
@@ -121,3 +146,9 @@ class Ingestor:
         for split in splits:
             report.added.append(split.doc.source)
             report.passages += len(split.passages)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.embedder.dimension), dtype=np.float32)
+        for batch in encode_batches([len(t) for t in texts], self.settings.embed_batch_size):
+            vectors[batch] = self.embedder.encode([texts[i] for i in batch], batch_size=len(batch))
+        return vectors
