@@ -1,9 +1,14 @@
-"""Who may use the chat server: credentials from settings, and the rule that a network bind needs them."""
+"""Who may use the chat server: credentials from settings, the rule that a network bind needs them, and a
+throttle on guessing them."""
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import secrets
+import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 from assistant.settings import Settings
@@ -74,3 +79,43 @@ def allowed(logins: Credentials, user: str, password: str) -> bool:
             password.encode(), known_password.encode()
         )
     return ok
+
+
+class LoginThrottle:
+    """Refuses every login from an address that failed `limit` times within `window` seconds, for `lockout`
+    seconds: passwords are then guessed at a few a minute, not hundreds a second.
+
+    Used from the server's event loop only (one thread), so it needs no lock.
+    """
+
+    def __init__(
+        self, limit: int = 5, window: float = 60.0, lockout: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit, self.window, self.lockout, self.clock = limit, window, lockout, clock
+        self._failures: dict[str, deque[float]] = {}  # times of each address's recent failures
+        self._blocked: dict[str, float] = {}  # until when an address is refused
+
+    def retry_after(self, client: str) -> int:
+        """Seconds until `client` may try again (0: now)."""
+        left = self._blocked.get(client, 0.0) - self.clock()
+        return math.ceil(left) if left > 0 else 0
+
+    def failed(self, client: str) -> None:
+        now = self.clock()
+        self._forget_stale(now)
+        recent = self._failures.setdefault(client, deque())
+        recent.append(now)
+        while recent[0] <= now - self.window:
+            recent.popleft()
+        if len(recent) >= self.limit:
+            del self._failures[client]
+            self._blocked[client] = now + self.lockout
+
+    def succeeded(self, client: str) -> None:
+        self._failures.pop(client, None)
+
+    def _forget_stale(self, now: float) -> None:
+        """Drop addresses whose failures are all older than the window and lockouts that ended, so guesses from
+        many addresses cannot grow this without bound."""
+        self._failures = {c: times for c, times in self._failures.items() if times[-1] > now - self.window}
+        self._blocked = {c: until for c, until in self._blocked.items() if until > now}

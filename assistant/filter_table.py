@@ -3,12 +3,17 @@
 Chroma evaluates a `where` filter through its metadata store, which costs tens of milliseconds even
 when the vector search itself takes one; this table answers "may passage X be used?" in microseconds.
 It is a cache of Chroma's passage metadata, saved next to the index (or in the cache folder for a
-server), tagged with the index generation it reflects, and rebuilt from Chroma when that changed.
+server), tagged with the index generation it reflects, and rebuilt from Chroma when that changed or the
+file is damaged.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import pickle
+import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -16,7 +21,10 @@ import numpy as np
 
 from assistant.types import Filters
 
+logger = logging.getLogger(__name__)
 _NO_DATE = -1
+# What numpy raises on a file that is not (all of) a saved table: zeroed, truncated, overwritten.
+_DAMAGED = (ValueError, KeyError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile)
 
 
 def date_number(date: str | None) -> int | None:
@@ -50,12 +58,21 @@ class PassageFilterTable:
                 self.ids, self.doc_ids = saved["ids"], saved["doc_ids"]
                 self.sources, self.dates = saved["sources"], saved["dates"]
                 self.generation = str(saved["generation"])
-        except (OSError, KeyError, ValueError):
-            self._clear()
-            self.generation = None
-            return False
+        except OSError:
+            return self._missing()
+        except _DAMAGED as e:
+            logger.warning("the filter table %s was damaged (%s); rebuilt from the store", self.path, e)
+            # Removed, it is missing: rebuilt when next used, and not reported again.
+            with contextlib.suppress(OSError):
+                self.path.unlink(missing_ok=True)
+            return self._missing()
         self._row = None
         return True
+
+    def _missing(self) -> bool:
+        self._clear()
+        self.generation = None
+        return False
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

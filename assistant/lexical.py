@@ -13,12 +13,13 @@ one per write: the passages added and the documents removed, in order) and the s
 reflect. Writers add files and then switch the manifest atomically, so readers never see half a write; a
 reader that finds the manifest changed applies just the new delta files when its base is unchanged. An
 index whose generation differs from the store's (a crash between the two writes, or another client of a
-Chroma server) is rebuilt from the store.
+Chroma server), or whose files cannot be read (a disk fault, a bad copy), is rebuilt from the store.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import threading
@@ -38,6 +39,7 @@ from assistant.store import IndexBusyError, Store
 from assistant.text import terms
 from assistant.types import Filters, Passage
 
+logger = logging.getLogger(__name__)
 _FORMAT = 2
 # Delta files before a write folds them into one (a load reads each of them).
 MAX_DELTAS = 32
@@ -151,7 +153,8 @@ class LexicalIndex:
         with self._lock:
             if self._manifest_time() != self._manifest_mtime:
                 self.load()
-            if check_store and self.generation != store.generation():
+            # No generation: the saved index could not be read (see `load`), and this one now holds nothing.
+            if (check_store or self.generation is None) and self.generation != store.generation():
                 self.rebuild(store)
 
     def sync(self, store: Store) -> None:
@@ -202,8 +205,17 @@ class LexicalIndex:
                     return
                 except FileNotFoundError:
                     time.sleep(0.05)
-            self._start(Catalog(), Base.build([]))
-            self.generation, self._manifest_mtime = None, 0.0
+                except (ValueError, KeyError) as e:  # not JSON, or not our layout: damaged, not mid-write
+                    logger.warning("the lexical index %s was damaged (%s); rebuilt from the store", self.folder, e)
+                    # This manifest counts as read, so it is not reported again; a save replaces it.
+                    self._forget(self._manifest_time())
+                    return
+            self._forget(0.0)
+
+    def _forget(self, manifest_mtime: float) -> None:
+        """Hold nothing, at no generation: the caller's next step rebuilds from the store."""
+        self._start(Catalog(), Base.build([]))
+        self.generation, self._manifest_mtime = None, manifest_mtime
 
     def _load(self) -> None:
         mtime = self._manifest_time()  # before reading: a newer manifest is then noticed by the next check

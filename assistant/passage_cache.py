@@ -6,12 +6,14 @@ millisecond. It is a cache of Chroma, never the truth: rows are keyed by passage
 which hash their document, offsets and text, so a row is right for its id forever and an id the
 cache lacks is read from Chroma (and added). The store writes new passages here as it writes them
 to Chroma and drops a document's rows when it deletes them; an index written without it (an older
-version) is copied in once, when the file is first created.
+version) is copied in once, when the file is first created, and so is one whose file is damaged (it is
+replaced by a new one).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -20,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+logger = logging.getLogger(__name__)
 # One passage: (id, doc_id, text, metadata without its sentence vectors, sentence vectors as float16).
 PassageRow = tuple[str, str, str, dict[str, Any], np.ndarray]
 # One sentence: (id, doc_id, start, end).
@@ -34,24 +37,16 @@ class PassageCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by the threads of retrieval and a chat server, one statement at a time.
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0, isolation_level=None)
-        with self._lock:
-            # WAL: readers in other processes keep reading while a writer appends. A cache may lose its last
-            # writes on power loss (NORMAL), never its consistency.
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS passages (
-                    id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, text TEXT NOT NULL, meta TEXT NOT NULL,
-                    vectors BLOB NOT NULL);
-                CREATE INDEX IF NOT EXISTS passages_doc ON passages (doc_id);
-                CREATE TABLE IF NOT EXISTS sentences (
-                    id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
-                CREATE INDEX IF NOT EXISTS sentences_doc ON sentences (doc_id);
-                CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                """
-            )
+        try:
+            self._db = _connect(path)
+        except sqlite3.OperationalError:
+            raise  # locked or not writable: not damage, and a new file would not help
+        except sqlite3.DatabaseError as e:  # "file is not a database", "database disk image is malformed"
+            logger.warning("the passage cache %s was damaged (%s); rebuilt from the store", path, e)
+            # Its write-ahead log goes too: SQLite could replay it into the new file.
+            for damaged in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                damaged.unlink(missing_ok=True)
+            self._db = _connect(path)
 
     @property
     def filled(self) -> bool:
@@ -132,3 +127,29 @@ class PassageCache:
                 chunk = list(ids[i : i + _CHUNK])
                 out.extend(self._db.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
         return out
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """The cache file opened, and created when new."""
+    db = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0, isolation_level=None)
+    try:
+        # WAL: readers in other processes keep reading while a writer appends. A cache may lose its last
+        # writes on power loss (NORMAL), never its consistency.
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS passages (
+                id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, text TEXT NOT NULL, meta TEXT NOT NULL,
+                vectors BLOB NOT NULL);
+            CREATE INDEX IF NOT EXISTS passages_doc ON passages (doc_id);
+            CREATE TABLE IF NOT EXISTS sentences (
+                id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS sentences_doc ON sentences (doc_id);
+            CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            """
+        )
+    except BaseException:
+        db.close()
+        raise
+    return db

@@ -1,11 +1,16 @@
-"""The JSON API in-process (FastAPI's TestClient on the real app and index)."""
+"""The JSON API in-process (FastAPI's TestClient on the real app and index), and the Gradio API's checks."""
 
+import time
+from pathlib import Path
+
+import gradio as gr
 import pytest
 from fastapi.testclient import TestClient
 
 from assistant import Assistant
-from assistant.api import create_app
-from tests.conftest import SAMPLE_QUESTION, SAMPLE_SENTENCE
+from assistant.api import MAX_HISTORY_CHARS, MAX_HISTORY_ENTRIES, create_app
+from assistant.ui import ChatApp
+from tests.conftest import SAMPLE_QUESTION, SAMPLE_SENTENCE, write
 
 ANSWER_KEYS = {"question", "answer", "abstained", "citations", "passages"}
 CITATION_KEYS = {"n", "source", "doc_id", "start", "end", "text", "verified", "match"}
@@ -87,3 +92,98 @@ def test_with_logins_every_route_needs_credentials(sample_bot: Assistant) -> Non
 def test_no_docs_page_that_would_load_a_cdn(client: TestClient) -> None:
     assert client.get("/api/docs").status_code == 404
     assert client.get("/api/openapi.json").json()["paths"].keys() >= {"/api/ask", "/api/retrieve"}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (f'{{"question": "{SAMPLE_QUESTION}", "k": NaN}}', "k: Input should be a finite number"),
+        (f'{{"question": "{SAMPLE_QUESTION}", "k": Infinity}}', "k: Input should be a finite number"),
+        (f'{{"question": "{SAMPLE_QUESTION}", "k": 0}}', "k: Input should be greater than or equal to 1"),
+        (f'{{"question": "{SAMPLE_QUESTION}", "history": [1, 2]}}', "history: entry 0 is neither"),
+        (f'{{"question": "{SAMPLE_QUESTION}", "history": [["a", "b", "c"]]}}', "history: entry 0 is neither"),
+        (f'{{"question": "{SAMPLE_QUESTION}", "history": 5}}', "history: Input should be a valid list"),
+        ('{"question": ', "request body: JSON decode error"),
+    ],
+)
+def test_malformed_fields_get_400_naming_the_field(client: TestClient, body: str, reason: str) -> None:
+    response = client.post("/api/ask", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert reason in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("history", "reason"),
+    [
+        ([[SAMPLE_QUESTION, f"{SAMPLE_SENTENCE} " * 9000]], f"characters; the limit is {MAX_HISTORY_CHARS:,}"),
+        ([[SAMPLE_QUESTION, SAMPLE_SENTENCE]] * (MAX_HISTORY_ENTRIES + 1), f"the limit is {MAX_HISTORY_ENTRIES}"),
+    ],
+)
+def test_an_oversized_history_is_refused_before_it_is_read(client: TestClient, history: list, reason: str) -> None:
+    started = time.process_time()
+    response = client.post("/api/ask", json={"question": "why did he prefer it?", "history": history})
+    assert response.status_code == 400 and response.json()["detail"].startswith("history: ")
+    assert reason in response.json()["detail"]
+    assert time.process_time() - started < 5  # reading the long one took half a minute
+
+
+@pytest.fixture(scope="module")
+def chat(sample_bot: Assistant) -> ChatApp:
+    return ChatApp(sample_bot)
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"k": -1}, "k: Input should be greater than or equal to 1"),
+        ({"k": 10**9}, "k: Input should be less than or equal to 100"),
+        ({"k": "abc"}, "k: Input should be a valid integer"),
+        ({"history": [1, 2]}, "history: entry 0 is neither"),
+        ({"history": [[SAMPLE_QUESTION, "x" * 990_000]]}, "history: 990,"),
+    ],
+)
+def test_the_gradio_api_checks_fields_like_the_http_api(chat: ChatApp, fields: dict, reason: str) -> None:
+    with pytest.raises(gr.Error, match=reason):
+        chat.api_ask(SAMPLE_QUESTION, **fields)
+    if "history" not in fields:
+        with pytest.raises(gr.Error, match=reason):
+            chat.api_retrieve(SAMPLE_QUESTION, **fields)
+
+
+def test_the_gradio_api_answers_a_valid_call(chat: ChatApp) -> None:
+    answer = chat.api_ask(SAMPLE_QUESTION, [[SAMPLE_QUESTION, SAMPLE_SENTENCE]], 3)
+    assert answer["question"] == SAMPLE_QUESTION and len(chat.api_retrieve(SAMPLE_QUESTION, 2)["passages"]) == 2
+
+
+def test_a_refused_upload_leaves_no_temporary_copy(
+    chat: ChatApp, sample_bot: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    monkeypatch.setattr(sample_bot, "settings", sample_bot.settings.replace(max_upload_mb=0.001))  # 1 KB
+    big = "An article far above the upload limit. " * 100
+    copy = write(tmp_path / "gradio" / "0123abcd" / "big.txt", big)  # where Gradio keeps an upload
+    elsewhere = write(tmp_path / "mine" / "big.txt", big)
+    rows = chat.add_files([str(copy), str(elsewhere)], progress=lambda *args, **kwargs: None)
+    assert [row[1].split(" (")[0] for row in rows] == ["refused: too large"] * 2
+    assert not copy.exists() and elsewhere.exists()  # only Gradio's own copies are deleted
+
+
+def test_failed_logins_are_throttled_per_address(sample_bot: Assistant) -> None:
+    app = create_app(sample_bot, [("ann", "pw")])
+    guesser, other = TestClient(app), TestClient(app, client=("10.0.0.2", 50000))
+    payload = {"question": SAMPLE_QUESTION, "k": 1}
+    statuses = [guesser.post("/api/retrieve", json=payload, auth=("ann", f"guess{i}")).status_code for i in range(20)]
+    assert statuses == [401] * 5 + [429] * 15
+    refused = guesser.post("/api/retrieve", json=payload, auth=("ann", "pw"))  # right, but from the guesser
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert other.post("/api/retrieve", json=payload, auth=("ann", "pw")).status_code == 200
+
+
+def test_failed_logins_on_the_gradio_form_are_throttled_too(chat: ChatApp, sample_bot: Assistant) -> None:
+    app = create_app(sample_bot, [("ann", "pw")])
+    gr.mount_gradio_app(app, chat.build(), path="/", auth=[("ann", "pw")], ssr_mode=False)
+    guesser, other = TestClient(app), TestClient(app, client=("10.0.0.2", 50000))
+    statuses = [guesser.post("/login", data={"username": "ann", "password": f"guess{i}"}).status_code for i in range(8)]
+    assert statuses == [400] * 5 + [429] * 3
+    assert guesser.post("/login", data={"username": "ann", "password": "pw"}).status_code == 429
+    assert other.post("/login", data={"username": "ann", "password": "pw"}).json() == {"success": True}

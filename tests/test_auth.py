@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.auth import AuthError, allowed, check_bind, credentials, is_local, parse_credentials
+from assistant.auth import AuthError, LoginThrottle, allowed, check_bind, credentials, is_local, parse_credentials
 from assistant.settings import Settings
 
 
@@ -41,3 +41,44 @@ def test_allowed() -> None:
     assert allowed(logins, "bob", "pw2")
     assert not allowed(logins, "bob", "pw")
     assert not allowed(logins, "eve", "pw")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_throttle_locks_out_an_address_after_repeated_failures() -> None:
+    clock = Clock()
+    throttle = LoginThrottle(limit=3, window=60, lockout=30, clock=clock)
+    for _ in range(2):
+        throttle.failed("10.0.0.1")
+    assert throttle.retry_after("10.0.0.1") == 0  # two failures: still allowed
+    throttle.failed("10.0.0.1")
+    assert throttle.retry_after("10.0.0.1") == 30 and throttle.retry_after("10.0.0.2") == 0
+    clock.now += 29.5
+    assert throttle.retry_after("10.0.0.1") == 1
+    clock.now += 0.5
+    assert throttle.retry_after("10.0.0.1") == 0  # the lockout is over, and its failures were forgotten
+    throttle.failed("10.0.0.1")
+    assert throttle.retry_after("10.0.0.1") == 0
+
+
+def test_the_throttle_counts_only_recent_failures_since_the_last_success() -> None:
+    clock = Clock()
+    throttle = LoginThrottle(limit=3, window=60, lockout=30, clock=clock)
+    throttle.failed("a")
+    throttle.failed("a")
+    throttle.succeeded("a")
+    throttle.failed("a")
+    throttle.failed("a")
+    assert throttle.retry_after("a") == 0
+    clock.now += 61  # both out of the window
+    throttle.failed("a")
+    throttle.failed("a")
+    assert throttle.retry_after("a") == 0
+    throttle.failed("a")
+    assert throttle.retry_after("a") == 30

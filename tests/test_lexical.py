@@ -322,3 +322,19 @@ def test_a_writer_recreates_a_deleted_index_folder(make_assistant: Callable[...,
     bot.ingest([write(tmp_path / "h.txt", HERON)], progress=False)
     again = make_assistant()
     assert _bm25_sources(again, "zebra sanctuary heron colony") == {str(tmp_path / "z.txt"), str(tmp_path / "h.txt")}
+
+
+def test_a_running_reader_rebuilds_an_index_damaged_under_it(
+    make_assistant: Callable[..., Assistant], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = make_assistant()
+    bot.ingest([write(tmp_path / "z.txt", ZEBRA)], progress=False)
+    manifest = bot.store.local_cache_path(f"lexical/{bot.settings.collection}") / "manifest.json"
+    manifest.write_bytes(b"\0" * manifest.stat().st_size)
+    with caplog.at_level("WARNING", logger="assistant.lexical"):
+        for _ in range(3):
+            assert [sp.passage.source for sp in bot.retrieve("zebra sanctuary", k=1)] == [str(tmp_path / "z.txt")]
+            assert _bm25_sources(bot, "zebra sanctuary") == {str(tmp_path / "z.txt")}
+    reports = [r.getMessage().split(" (")[0] for r in caplog.records if r.name == "assistant.lexical"]
+    assert reports == [f"the lexical index {manifest.parent} was damaged"]
+    assert json.loads(manifest.read_text())["passages"] == 1  # saved again, whole

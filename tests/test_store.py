@@ -199,3 +199,45 @@ def test_exact_sentence_scores_match_the_sentence_search(news: Path, make_assist
         # The passage record carries its sentences' vectors as float16.
         assert best[pid] == pytest.approx(expected, abs=2e-3)
 
+
+
+ZEBRA = "The zebra sanctuary in Namibia opened in March. Rangers counted forty zebras on the first day."
+HERON = "A heron colony nests beside the old mill. Volunteers built twelve nesting platforms."
+
+
+def _cites(bot: Assistant, question: str, sentence: str) -> bool:
+    """The answer cites `sentence`, at its true offsets in its document."""
+    answer = bot.ask(question)
+    spans = [bot.document_text(c.doc_id)[c.start : c.end] for c in answer.citations]
+    return not answer.abstained and sentence in spans and spans == [c.text for c in answer.citations]
+
+
+@pytest.mark.parametrize(
+    ("cache", "named"),
+    [
+        ("lexical/assistant/manifest.json", "lexical index"),
+        ("passage-cache.sqlite3", "passage cache"),
+        ("passage-filters.npz", "filter table"),
+    ],
+)
+def test_a_damaged_cache_is_rebuilt_from_the_store_and_reported_once(
+    cache: str, named: str, make_assistant: Callable[..., Assistant], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    zebra, heron = write(tmp_path / "docs" / "zebra.txt", ZEBRA), write(tmp_path / "docs" / "heron.txt", HERON)
+    first = make_assistant()
+    assert first.ingest([zebra], progress=False).ok
+    first.store._cache._db.close()  # as at the end of a process: nothing left in SQLite's write-ahead log
+    damaged = tmp_path / "index" / cache
+    damaged.write_bytes(b"\0" * damaged.stat().st_size)  # same length, all NUL bytes
+
+    with caplog.at_level("WARNING", logger="assistant"):
+        bot = make_assistant()
+        assert _cites(bot, "When did the zebra sanctuary open?", "The zebra sanctuary in Namibia opened in March.")
+        assert bot.ingest([heron], progress=False).ok
+        assert _cites(bot, "Where does the heron colony nest?", "A heron colony nests beside the old mill.")
+        assert bot.delete(str(zebra)) == 1
+        only_heron = Filters(sources=(str(heron),))
+        assert [sp.passage.source for sp in bot.retrieve("zebra heron", filters=only_heron)] == [str(heron)]
+        assert [sp.passage.source for sp in make_assistant().retrieve("zebra sanctuary", k=5)] == [str(heron)]
+    reports = [r.getMessage() for r in caplog.records if "damaged" in r.getMessage()]
+    assert len(reports) == 1 and named in reports[0] and "rebuilt from the store" in reports[0]
