@@ -10,7 +10,15 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.api import ask_payload, create_app, make_filters, retrieve_payload
+from assistant.api import (
+    AskRequest,
+    RetrieveRequest,
+    ask_payload,
+    create_app,
+    make_filters,
+    parse_request,
+    retrieve_payload,
+)
 from assistant.app import Assistant
 from assistant.auth import check_bind, credentials, is_local
 from assistant.ingest.loaders import SUPPORTED
@@ -173,6 +181,7 @@ class ChatApp:
                 rows.append([name, ingest_result(report)])
             except UploadError as e:
                 rows.append([name, f"refused: {e}"])
+                _discard_gradio_copy(path)
             except Exception as e:  # one bad file must not cost the user the results of the others
                 if settings.debug:
                     raise
@@ -208,9 +217,9 @@ class ChatApp:
     ) -> dict[str, Any]:
         """Answer `question` (after the optional conversation `history`) with cited spans: the `ask --json` object.
         `backend` (extractive, llamacpp, openai) overrides the server's for this question."""
-        return _api_errors(
-            lambda: ask_payload(self.bot, question, history, k, sources, date_from, date_to, backend)
-        )
+        fields = dict(question=question, history=history, k=k, sources=sources, date_from=date_from, date_to=date_to,
+                      backend=backend)  # fmt: skip
+        return _api_errors(lambda: ask_payload(self.bot, parse_request(AskRequest, **fields)))
 
     def api_retrieve(
         self,
@@ -221,7 +230,8 @@ class ChatApp:
         date_to: str | None = None,
     ) -> dict[str, Any]:
         """The k passages most likely to answer `question`, with source, offsets and score."""
-        return _api_errors(lambda: retrieve_payload(self.bot, question, k, sources, date_from, date_to))
+        fields = dict(question=question, k=k, sources=sources, date_from=date_from, date_to=date_to)
+        return _api_errors(lambda: retrieve_payload(self.bot, parse_request(RetrieveRequest, **fields)))
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -328,6 +338,14 @@ def _messages(turns: Sequence[Answer]) -> list[dict[str, str]]:
         messages.append({"role": "user", "content": text_html(answer.question)})
         messages.append({"role": "assistant", "content": answer_html(answer, turn)})
     return messages
+
+
+def _discard_gradio_copy(path: str) -> None:
+    """Delete Gradio's temporary copy of a refused upload now: it is never read, and Gradio would keep it (and its
+    disk space, up to the upload ceiling) for an hour. Nothing outside Gradio's upload folder is touched."""
+    copy = Path(path).resolve()
+    if copy.is_relative_to(Path(gr.utils.get_upload_folder()).resolve()) and copy.is_file():
+        copy.unlink(missing_ok=True)
 
 
 def _api_errors(call: Any) -> dict[str, Any]:
