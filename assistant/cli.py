@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -63,12 +64,25 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def configure_logging(debug: bool) -> None:
+    """Our warnings on stderr; other libraries' records only when they are errors, or with --debug.
+
+    Configured first, so a library calling logging.basicConfig later (ONNX Runtime's quantizer does) changes
+    nothing; bm25s sets its own logger to DEBUG, pypdf warns about every odd PDF.
+    """
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not debug:
+        handler.addFilter(lambda r: r.name.split(".")[0] == "assistant" or r.levelno >= logging.ERROR)
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler], force=True)
+
+
 def _echo_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors, and every library's log lines.")
 @click.version_option(package_name="assistant")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
@@ -82,6 +96,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    configure_logging(debug)
 
 
 @main.command()

@@ -155,6 +155,9 @@ class Answer:
     # How well the best sentence found supports the question: the evidence score that `Settings.min_score`
     # is compared with (None when no passage was found).
     support: float | None = None
+    # The reader's confidence in its best span: start + end logits minus its no-answer score, which
+    # `Settings.reader_min_margin` is compared with (None without a reader, or when it read nothing).
+    margin: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -195,7 +198,7 @@ class IngestReport:
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.unchanged)} unchanged, "
-            f"{len(self.failed)} failed ({self.passages} passages added)"
+            f"{len(self.failed)} failed ({self.passages} passage{'s' if self.passages != 1 else ''} added)"
         )
 
     def to_json(self) -> dict[str, Any]:

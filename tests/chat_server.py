@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -46,9 +48,11 @@ def running_chat(
     port = free_port()
     log = index_dir.parent / f"chat-{port}.log"
     with log.open("w") as out:
+        # A session of its own: a wrapper (strace, unshare) may leave the server running when it is stopped
+        # itself, so the whole group is stopped.
         proc = subprocess.Popen(
             wrap(chat_command(index_dir, "--port", str(port), *args)), cwd=REPO, env=clean_env(**env),
-            stdout=out, stderr=subprocess.STDOUT,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -65,9 +69,18 @@ def running_chat(
                 time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group, then SIGKILL if it has not ended within 20 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
         try:
             proc.wait(timeout=20)
+            break
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            continue
+    with contextlib.suppress(ProcessLookupError):  # what a wrapper left behind in the group
+        os.killpg(proc.pid, signal.SIGKILL)
