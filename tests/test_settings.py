@@ -1,18 +1,35 @@
-import re
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pytest
 
+from assistant import settings_doc
 from assistant.settings import Settings
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+CONFIGURATION = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
 
-def test_every_setting_is_documented_in_the_readme() -> None:
-    documented = set(re.findall(r"`ASSISTANT_([A-Z0-9_]+)`", README))
-    missing = [f.name for f in fields(Settings) if f.name.upper() not in documented]
-    assert not missing, f"README's configuration table lacks {missing}"
+def test_every_setting_is_documented_in_docs_configuration() -> None:
+    generated = settings_doc.render()
+    assert CONFIGURATION.read_text(encoding="utf-8") == generated, (
+        f"docs/configuration.md is stale: run `{settings_doc.COMMAND}`"
+    )
+    for f in fields(Settings):
+        assert f"| `ASSISTANT_{f.name.upper()}` |" in generated
+
+
+@dataclass(frozen=True)
+class _Commented:
+    # One line,
+    # and a second.
+    first: int = 1
+    second: str = ""  # a comment beside a field is not above the next one
+    third: float = 0.5
+
+
+def test_the_generator_reads_the_comment_lines_directly_above_each_field() -> None:
+    assert settings_doc.field_comments(_Commented) == {"first": "One line, and a second."}
+    assert settings_doc.cli_flags()["top_k"] == ["-k/--top-k"]
 
 
 def test_env_vars_then_overrides() -> None:
