@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.answer_types import ENTITY_LABELS, Kind, Located, QuestionType, locate, question_type
 from assistant.embeddings import Entity, get_ner
 from assistant.evidence import EvidenceScorer, ScoredSentence
-from assistant.models.reader import get_reader, reader_settings
+from assistant.models.reader import NO_READER, ReaderModel, get_reader, reader_settings
 from assistant.settings import Settings
 from assistant.types import NOT_SAID, Answer, Citation, ScoredPassage, Sentence
 
@@ -42,11 +43,16 @@ class ExtractiveAnswerer:
         if settings.ner not in ("spacy", "rules"):
             raise ValueError(f"ner must be spacy or rules, not {settings.ner!r}")
         self.ner: Ner | None = _ner_on_first_use if settings.ner == "spacy" else None
-        self.reader = get_reader(settings.reader) if settings.reader else None
+        self._reader_path = settings.reader if uses_reader(settings) else None
         self.min_margin = reader_min_margin(settings)
 
+    @property
+    def reader(self) -> ReaderModel | None:
+        """The reader, loaded when an answer first needs it (not for `assistant stats`)."""
+        return get_reader(self._reader_path) if self._reader_path else None
+
     def warm_up(self) -> None:
-        if self.ner is not None:
+        if self.reader is None and self.ner is not None:
             get_ner()
 
     def answer(self, question: str, vector: np.ndarray, passages: list[ScoredPassage]) -> Answer:
@@ -73,10 +79,22 @@ class ExtractiveAnswerer:
         # answered about.
         if unmet := self.scorer.unknown_numbers(question) or self.scorer.unknown_names(question):
             return Answer(question, ABSTAIN_MENTION_TEXT.format(what=unmet[0]), abstained=True, passages=passages)
-        if self.reader is not None and (read := self._read(question, passages)) is not None:
-            return self._with_reader(question, qtype, ranked, read, passages)
-        if self.reader is not None and self.min_margin is not None:  # the reader declined
-            return Answer(question, ABSTAIN_TEXT, abstained=True, passages=passages)
+        if self.reader is not None:
+            read = self._read(question, passages)
+            answer = self._with_reader(question, qtype, ranked, best, read, passages)
+            answer.margin = read.margin if read is not None else None
+            return answer
+        return self._with_rules(question, qtype, ranked, best, passages)
+
+    def _with_rules(
+        self,
+        question: str,
+        qtype: QuestionType,
+        ranked: list[ScoredSentence],
+        best: ScoredSentence | None,
+        passages: list[ScoredPassage],
+    ) -> Answer:
+        """The best sentence by the evidence scores, the short answer located by the question's type."""
         if best is None:
             if qtype.role:
                 text = ABSTAIN_ROLE_TEXT.format(role=qtype.role)
@@ -97,12 +115,18 @@ class ExtractiveAnswerer:
         question: str,
         qtype: QuestionType,
         ranked: list[ScoredSentence],
-        read: tuple[Sentence, int, int],
+        best: ScoredSentence | None,
+        read: Read | None,
         passages: list[ScoredPassage],
     ) -> Answer:
         """The reader's span as the short answer, cited by its sentence; a why/how question also gets the
-        sentences the evidence scores almost as well as the reader's, up to `max_answer_sentences`."""
-        sentence, start, end = read
+        sentences the evidence scores almost as well as the reader's, up to `max_answer_sentences`. Below
+        `reader_min_margin` the reader declines; a reader never calibrated leaves that to the rules."""
+        if read is None or (self.min_margin is not None and read.margin < self.min_margin):
+            if self.min_margin is None:
+                return self._with_rules(question, qtype, ranked, best, passages)
+            return Answer(question, ABSTAIN_TEXT, abstained=True, passages=passages)
+        sentence, start, end = read.sentence, read.start, read.end
         if qtype.kind is Kind.EXPLANATION:
             own = next((r.score for r in ranked if r.sentence == sentence), ranked[0].score)
             others = [r.sentence for r in ranked if r.sentence != sentence and r.score >= own - EXTRA_SENTENCE_MARGIN]
@@ -111,21 +135,42 @@ class ExtractiveAnswerer:
         set_short_answer(answer, sentence, start - sentence.start, min(end, sentence.end) - sentence.start)
         return answer
 
-    def _read(self, question: str, passages: list[ScoredPassage]) -> tuple[Sentence, int, int] | None:
-        """The reader's best span among the passages (document offsets) and the sentence it starts in; None when
-        the reader finds no span it prefers, by `reader_min_margin`, to "not in this passage"."""
+    def _read(self, question: str, passages: list[ScoredPassage]) -> Read | None:
+        """The reader's best span among the passages and the sentence it starts in (None: it found no span).
+
+        A reader scores each passage on its own, so its margins do not rank passages well against each other;
+        the retrieval score, weighted by `reader_retrieval_weight`, ranks them with it (docs/reader.md)."""
         assert self.reader is not None
         spans = self.reader.read(question, [sp.passage.text for sp in passages])
-        for top in spans[:1]:
-            if self.min_margin is not None and top.margin < self.min_margin:
-                return None
+        weight = self.settings.reader_retrieval_weight
+        for top in sorted(spans, key=lambda s: -(s.margin + weight * passages[s.context].score))[:1]:
             passage = passages[top.context].passage
             start, end = passage.start + top.start, passage.start + top.end
             # The sentence the span starts in (or, for a span starting in the space between two, the next one).
             sentence = next((s for s in passage.sentences() if start < s.end), None)
             if sentence is not None:
-                return sentence, max(start, sentence.start), end
+                start = max(start, sentence.start)
+                # A sentence the article repeats (a reprinted paragraph) is cited where it is first told.
+                tellings = [s for sp in passages for s in sp.passage.sentences()
+                            if s.doc_id == sentence.doc_id and s.text == sentence.text]  # fmt: skip
+                first = min(tellings, key=lambda s: s.start)
+                shift = first.start - sentence.start
+                return Read(first, start + shift, end + shift, top.margin)
         return None
+
+
+@dataclass(frozen=True)
+class Read:
+    """The reader's best span: document offsets [start, end), the sentence it starts in, and its margin."""
+
+    sentence: Sentence
+    start: int
+    end: int
+    margin: float
+
+
+def uses_reader(settings: Settings) -> bool:
+    return settings.reader not in ("", NO_READER)
 
 
 def reader_min_margin(settings: Settings) -> float | None:
@@ -133,7 +178,7 @@ def reader_min_margin(settings: Settings) -> float | None:
     None for a reader never calibrated (a SQuAD v1 model's no-answer score means nothing): it never declines."""
     if settings.reader_min_margin is not None:
         return settings.reader_min_margin
-    calibrated = reader_settings(settings.reader).get("min_margin") if settings.reader else None
+    calibrated = reader_settings(settings.reader).get("min_margin") if uses_reader(settings) else None
     return float(calibrated) if calibrated is not None else None
 
 

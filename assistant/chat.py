@@ -56,7 +56,9 @@ class Turn:
 
     @classmethod
     def of(cls, question: Any, answer: Any) -> Turn:
-        return cls(_content(question), _content(answer), _text_attribute(answer, "resolved_question"),
+        # An abstention names nothing a follow-up could mean ("None of the passages found ..." is no person).
+        said = "" if _abstained(answer) else _content(answer)
+        return cls(_content(question), said, _text_attribute(answer, "resolved_question"),
                    _text_attribute(answer, "short_answer"))  # fmt: skip
 
 
@@ -86,6 +88,12 @@ def _text_attribute(value: Any, name: str) -> str | None:
     """A text field of an `Answer`, or of its `--json` object (what the HTTP API returned, sent back)."""
     found = value.get(name) if isinstance(value, Mapping) else getattr(value, name, None)
     return found if isinstance(found, str) and found.strip() else None
+
+
+def _abstained(value: Any) -> bool:
+    """Whether an `Answer` (or its `--json` object) says the articles do not answer."""
+    found = value.get("abstained") if isinstance(value, Mapping) else getattr(value, "abstained", False)
+    return found is True
 
 
 def _content(value: Any) -> str:

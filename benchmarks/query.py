@@ -89,7 +89,11 @@ def measure(size: int, qs: list[str], k: int) -> list[dict[str, Any]]:
             print(f"retrieval {label!r} not available: {e}")
             continue
         funcs[f"retrieve ({label})"] = lambda q, v=variant: v.retrieve(q, k=k)
-    funcs[f"ask ({getattr(bot.settings, 'retrieval', 'dense')})"] = lambda q: bot.ask(q, k=k)
+    funcs[f"ask ({getattr(bot.settings, 'retrieval', 'dense')}, reader {getattr(bot.settings, 'reader', 'none')})"] = (
+        lambda q: bot.ask(q, k=k)
+    )
+    rules = Assistant(settings=settings(index_dir=bot.settings.index_dir, reader="none"))
+    funcs["ask (rules, no reader)"] = lambda q: rules.ask(q, k=k)
     measured = latencies_ms(funcs, qs)
     base = measured["floor: embed + raw Chroma query"]
     # Filters: one year of dates (about a tenth of the articles), and five named articles. Measured apart:

@@ -87,6 +87,8 @@ def main() -> None:
     embedders = part("embedders.py", *(["--sentences", "300", "--rounds", "1"] if args.quick else []))
     ingest = part("ingest.py", "--passages", "600" if args.quick else "2000")
     query = part("query.py", "--sizes", *sizes)
+    part("reader.py", "--questions", "30" if args.quick else "100")
+    part("hnsw_recall.py", "--sizes", *sizes[1:])
     part("breakdown.py", "--size", sizes[-1])
     startup = part("startup.py", "--sizes", sizes[0], sizes[-1])
     update = part("update.py", "--size", sizes[-1])

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.answer import _best
+from assistant.answer import _best, reader_min_margin
 from assistant.answer_types import question_type
 from assistant.evidence import ScoredSentence
-from assistant.models.reader import get_reader
+from assistant.models.reader import PACKAGED_READER, get_reader, reader_settings
 from assistant.types import Answer
 from tests.conftest import save_tiny_bert, write
 
@@ -80,7 +80,9 @@ def test_abstains_when_the_asked_type_is_missing(make_assistant: Callable[..., A
     text = ("The Harbour Museum reopened in April 2019 after its renovation. "
             "Guards at the Harbour Museum now patrol the new wing at night. "
             "The museum employs local students as guides in summer.")
-    bot = make_assistant()
+    # The rules' type check (reader=none): measured against the reader on the dev set, it declined more answerable
+    # questions than unanswerable ones it caught, so the reader goes without it (docs/reader.md).
+    bot = make_assistant(reader="none")
     bot.ingest([write(tmp_path / "guards.txt", text)], progress=False)
     # On topic, but no sentence states a quantity (a date is not one).
     answer = bot.ask("How many guards does the Harbour Museum employ?")
@@ -101,6 +103,7 @@ def test_a_sentence_holding_the_asked_for_number_answers_even_when_another_score
 
 
 def test_abstention_judges_the_support_of_the_sentence_the_answer_would_cite(museum: Assistant) -> None:
+    museum = Assistant(settings=museum.settings.replace(reader="none"))
     question = "How many ship models can visitors see?"
     sentences = [s for sp in museum.retrieve(question, k=5) for s in sp.passage.sentences()]
     counted = next(s for s in sentences if "300 ship models" in s.text)
@@ -117,6 +120,7 @@ def test_abstention_judges_the_support_of_the_sentence_the_answer_would_cite(mus
 
 
 def test_abstains_when_no_one_named_holds_the_office_asked_about(museum: Assistant) -> None:
+    museum = Assistant(settings=museum.settings.replace(reader="none"))  # a rule of the rules (see above)
     answer = museum.ask("Who is the museum's chairman?")
     assert answer.abstained and answer.text == "The articles do not say. The passages found name no chairman."
     assert museum.ask("Who is the museum director?").short_answer == "Anna Varga"
@@ -153,6 +157,39 @@ def test_abstains_when_a_stated_name_is_never_mentioned(museum: Assistant, quest
 )
 def test_names_the_articles_may_know_are_no_reason_to_abstain(museum: Assistant, question: str) -> None:
     assert museum.ask(question).citations
+
+
+READER_CASES = [
+    # Sentences the hand-written rules got wrong (issue 15): the reader needs no word list for them.
+    ("Police arrested 40 protesters outside the parliament on Tuesday.", "How many people were arrested?", "40"),
+    ("The shaft of the old Vellmora mine is 40 m deep.", "How deep is the shaft of the Vellmora mine?", "40 m"),
+    ("The Vellmora guild was founded in 1492 by salt merchants.", "When was the Vellmora guild founded?", "1492"),
+]
+
+
+@pytest.mark.parametrize(("text", "question", "short"), READER_CASES)
+def test_the_reader_gives_the_short_answer_with_exact_offsets(
+    make_assistant: Callable[..., Assistant], tmp_path: Path, text: str, question: str, short: str
+) -> None:
+    bot = make_assistant()
+    bot.ingest([write(tmp_path / "story.txt", text + " The town council met again on Friday.")], progress=False)
+    answer = bot.ask(question)
+    assert not answer.abstained and answer.short_answer == short
+    assert answer.short_span is not None and answer.margin is not None
+    start, end = answer.short_span
+    assert bot.document_text(answer.citations[0].doc_id)[start:end] == short
+    assert answer.citations[0].text == text and _valid(bot, answer)
+
+
+def test_the_reader_declines_below_its_margin(museum: Assistant) -> None:
+    """The reader's margin decides: the calibrated threshold (docs/reader.md) sits between these two."""
+    question = "How much did the new wing cost?"
+    answered = museum.ask(question)
+    assert not answered.abstained and answered.short_answer == "4 million euros"
+    strict = Assistant(settings=museum.settings.replace(reader_min_margin=answered.margin + 0.01))  # type: ignore[operator]
+    declined = strict.ask(question)
+    assert declined.abstained and not declined.citations and declined.margin == answered.margin
+    assert reader_min_margin(museum.settings) == reader_settings(PACKAGED_READER)["min_margin"]
 
 
 def test_repeated_sentence_cites_the_first_telling(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 from assistant import Assistant, Filters
 from assistant.app import QuestionError, sample_path
 from assistant.embeddings import get_ner, model_path
+from assistant.models.reader import get_reader
 from assistant.store import ModelMismatchError
 from tests.conftest import SAMPLE_QUESTION, SAMPLE_SENTENCE, write
 
@@ -126,9 +127,13 @@ def test_control_characters_in_a_question_are_ignored(sample_bot: Assistant) -> 
     assert SAMPLE_SENTENCE in [c.text for c in answer.citations]
 
 
-@pytest.mark.parametrize(("ner", "loaded"), [("spacy", 1), ("rules", 0)])
-def test_warm_up_loads_what_the_first_answer_needs(sample_bot: Assistant, ner: str, loaded: int) -> None:
-    bot = Assistant(settings=sample_bot.settings.replace(ner=ner))
+@pytest.mark.parametrize(("reader", "ner", "readers", "ners"),
+                         [("packaged", "spacy", 1, 0), ("none", "spacy", 0, 1), ("none", "rules", 0, 0)])  # fmt: skip
+def test_warm_up_loads_what_the_first_answer_needs(
+    sample_bot: Assistant, reader: str, ner: str, readers: int, ners: int
+) -> None:
+    bot = Assistant(settings=sample_bot.settings.replace(reader=reader, ner=ner))
     get_ner.cache_clear()
+    get_reader.cache_clear()
     bot.warm_up()
-    assert get_ner.cache_info().currsize == loaded
+    assert (get_reader.cache_info().currsize, get_ner.cache_info().currsize) == (readers, ners)

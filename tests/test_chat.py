@@ -128,3 +128,12 @@ def test_an_organization_answering_who_is_not_he() -> None:
     assert resolve("Which party does he lead?", [("Who is Erdogan's election ally?", answer)]) == (
         "Which party does Bahceli lead?"
     )
+
+
+def test_an_abstention_names_nobody_a_follow_up_could_mean() -> None:
+    declined = Answer("Who invited the Orion engineers?", "The articles do not say. None of the passages found answers "
+                      "this question closely enough.", abstained=True)  # fmt: skip
+    history = [*HISTORY, ("Who invited the Orion engineers?", declined)]
+    assert "None" not in resolve("Why did he leave?", history)
+    as_json = [*HISTORY, ("Who invited the Orion engineers?", declined.to_json())]
+    assert "None" not in resolve("Why did he leave?", as_json)

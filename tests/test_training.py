@@ -31,7 +31,9 @@ def test_the_training_script_builds_trains_exports_and_evaluates(tmp_path: Path)
     assert 0 <= scores["squad_super_bowl_50_gold_paragraph"]["f1"] <= 100
     # What was exported is a reader the package loads: int8 weights, the tokenizer and the window it was trained on.
     reader = OnnxReader(export)
-    assert reader.settings["max_length"] == 192
+    assert reader.settings["max_length"] == 192 and reader.settings["scores"] == scores
+    card = (export / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "python -m training.train_reader --max-examples 40" in card and "SQuADShifts" in card
     [span] = reader.read("Who arrested the protesters?", ["Police arrested 40 protesters on Tuesday."])
     assert 0 <= span.start < span.end <= len("Police arrested 40 protesters on Tuesday.")
 

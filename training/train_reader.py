@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from training import data
+from training import card, data
 
 log = logging.getLogger("training")
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,10 +194,19 @@ def train(cfg: Config, resume: bool) -> Path:
     model.save_pretrained(final)
     tokenizer.save_pretrained(final)
     (out / "train.json").write_text(json.dumps({
-        "config": asdict(cfg), "questions": len(examples), "answerable": answerable, "windows": len(feats),
-        "steps": total, "seconds": round(time.monotonic() - started), "final_loss": round(running, 4),
+        "command": "python -m training.train_reader" + command_flags(cfg), "date": time.strftime("%Y-%m-%d"),
+        "max_examples": cfg.max_examples, "batch_size": cfg.batch_size, "questions": len(examples),
+        "answerable": answerable, "windows": len(feats), "steps": total,
+        "seconds": round(time.monotonic() - started), "final_loss": round(running, 4),
     }, indent=2))
     return final
+
+
+def command_flags(cfg: Config) -> str:
+    """The flags that differ from the defaults, as typed (paths left out: they are machine-specific)."""
+    default = asdict(Config())
+    return "".join(f" --{k.replace('_', '-')} {v}" for k, v in asdict(cfg).items()
+                   if v != default[k] and k not in {"qa", "out", "export"})  # fmt: skip
 
 
 def export(model_dir: Path, target: Path, cfg: Config) -> None:
@@ -224,8 +233,11 @@ def export(model_dir: Path, target: Path, cfg: Config) -> None:
                      op_types_to_quantize=["MatMul", "Gather"])
     shutil.copyfile(staged, target / "model.onnx")
     shutil.copyfile(model_dir / "tokenizer.json", target / "tokenizer.json")
-    settings = json.loads((target / "reader.json").read_text()) if (target / "reader.json").exists() else {}
-    settings.update({"max_length": cfg.max_length, "stride": cfg.stride})
+    # A new model's no-answer scale is its own: an earlier calibration does not carry over.
+    settings = {"max_length": cfg.max_length, "stride": cfg.stride}
+    run = Path(cfg.out) / "train.json"
+    if run.exists():
+        settings["trained"] = json.loads(run.read_text())
     (target / "reader.json").write_text(json.dumps(settings, indent=2) + "\n")
 
 
@@ -246,6 +258,9 @@ def main(argv: list[str] | None = None) -> None:
 
     scores = evaluate.evaluate_folder(Path(cfg.export), Path(cfg.qa), cfg.dev_examples)
     (Path(cfg.out) / "scores.json").write_text(json.dumps(scores, indent=2))
+    file = Path(cfg.export) / "reader.json"
+    file.write_text(json.dumps({**json.loads(file.read_text()), "scores": scores}, indent=2) + "\n")
+    card.write(Path(cfg.export))
     log.info("scores: %s", json.dumps(scores))
 
 

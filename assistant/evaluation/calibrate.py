@@ -37,7 +37,7 @@ OFF_TOPIC_SQUAD_QUESTIONS = 150
 
 @dataclass(frozen=True)
 class Point:
-    min_score: float
+    threshold: float
     # Shares of the answerable questions answered with a gold answer in the text, and declined.
     answered_correctly: float
     abstained_wrongly: float
@@ -45,20 +45,23 @@ class Point:
     abstained_rightly: float
 
 
-def declines(row: dict[str, Any], min_score: float) -> bool:
-    """Whether the answer in `row` (run without a threshold) would be an abstention at `min_score`."""
-    return bool(row["abstained"]) or row["support"] is None or row["support"] < min_score
+def declines(row: dict[str, Any], threshold: float, key: str = "support") -> bool:
+    """Whether the answer in `row` (run without a threshold) would be an abstention at this threshold of `key`
+    (`support` for `min_score`, the reader's `margin` for `reader_min_margin`)."""
+    return bool(row["abstained"]) or row[key] is None or row[key] < threshold
 
 
-def sweep(rows: Sequence[dict[str, Any]], thresholds: Sequence[float] = THRESHOLDS) -> list[Point]:
-    """The trade-off at each threshold, from results rows of runs made with `NO_THRESHOLD`."""
+def sweep(
+    rows: Sequence[dict[str, Any]], thresholds: Sequence[float] = THRESHOLDS, key: str = "support"
+) -> list[Point]:
+    """The trade-off at each threshold of `key`, from results rows of runs made with `NO_THRESHOLD`."""
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     points = []
     for t in thresholds:
-        correct = sum(1 for r in answerable if not declines(r, t) and r["scores"]["contains_gold"])
-        wrong = sum(1 for r in answerable if declines(r, t))
-        right = sum(1 for r in unanswerable if declines(r, t))
+        correct = sum(1 for r in answerable if not declines(r, t, key) and r["scores"]["contains_gold"])
+        wrong = sum(1 for r in answerable if declines(r, t, key))
+        right = sum(1 for r in unanswerable if declines(r, t, key))
         points.append(Point(t, _share(correct, len(answerable)), _share(wrong, len(answerable)),
                             _share(right, len(unanswerable))))  # fmt: skip
     return points
@@ -109,20 +112,20 @@ def calibrate(
     return sweep(rows, [NO_THRESHOLD, *thresholds])
 
 
-def table(points: Sequence[Point], default: float) -> str:
+def table(points: Sequence[Point], default: float, name: str = "min_score") -> str:
     lines = [
-        "| min_score | answered correctly (answerable) | abstained wrongly (answerable) "
+        f"| {name} | answered correctly (answerable) | abstained wrongly (answerable) "
         "| abstained rightly (off-topic/unanswerable) |",
         "|---|---|---|---|",
     ]
     for p in points:
-        cells = [f"{p.min_score:.2f}", f"{p.answered_correctly:.3f}", f"{p.abstained_wrongly:.3f}",
+        cells = [f"{p.threshold:.2f}", f"{p.answered_correctly:.3f}", f"{p.abstained_wrongly:.3f}",
                  f"{p.abstained_rightly:.3f}"]  # fmt: skip
-        if p.min_score == NO_THRESHOLD:
+        if p.threshold == NO_THRESHOLD:
             cells[0] = "none (the rules only)"
-        elif p.min_score == default:
+        elif p.threshold == default:
             cells = [f"**{c}**" for c in cells]
-            cells[0] = f"**{p.min_score:.2f} (default)**"
+            cells[0] = f"**{p.threshold:.2f} (default)**"
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -21,6 +21,8 @@ PIPELINES = ("assistant", "baseline")
 # One line per preset: name -> overrides (Settings fields, or `pipeline`).
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
+    # The hand-written rules and NER instead of the reader: what the reader changes.
+    "rules": {"reader": "none"},
     # LangChain's Chroma similarity search over the same passages with the same embeddings, then the top sentence
     # of the top passage: the plain way every improvement is measured against.
     "baseline": {"pipeline": "baseline"},

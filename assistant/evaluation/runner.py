@@ -169,6 +169,7 @@ def score(
         "answer": answer.text,
         "abstained": answer.abstained,
         "support": answer.support,
+        "margin": answer.margin,
         "citations": citations,
         # Passages by reference (their text is in the index): ten full passages per row would swamp the file.
         "passages": [_passage_ref(sp, ok) for sp, ok in zip(passages, supports, strict=True)],

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 PACKAGED_READER = "packaged"
+NO_READER = "none"
 PACKAGED_READER_DIR = Path(__file__).resolve().parent.parent / "data" / "reader"
 # Windows are read this many at a time: one ONNX Runtime call, padded to the longest.
 BATCH_WINDOWS = 16

@@ -77,7 +77,7 @@ def test_the_swept_curve_is_what_the_threshold_does(sets: Path, tmp_path: Path) 
     settings = Settings(eval_cache_dir=tmp_path / "cache")
     default = settings.min_score
     rules_only, swept = calibrate(settings, sets, [default])
-    assert rules_only.min_score == NO_THRESHOLD and rules_only.abstained_rightly <= swept.abstained_rightly
+    assert rules_only.threshold == NO_THRESHOLD and rules_only.abstained_rightly <= swept.abstained_rightly
     rows = []
     for set_path, corpus in calibration_runs(settings, sets):
         rows += run_eval(set_path, corpus=corpus, configs=["default"], settings=settings).runs[0].rows

