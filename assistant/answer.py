@@ -52,7 +52,10 @@ class ExtractiveAnswerer:
         return get_reader(self._reader_path) if self._reader_path else None
 
     def warm_up(self) -> None:
-        if self.reader is None and self.ner is not None:
+        """Load the model the first answer needs: the reader, or (answering by the rules) spaCy's recognizer."""
+        if self._reader_path:
+            get_reader(self._reader_path)
+        elif self.ner is not None:
             get_ner()
 
     def answer(self, question: str, vector: np.ndarray, passages: list[ScoredPassage]) -> Answer:
@@ -143,20 +146,22 @@ class ExtractiveAnswerer:
         assert self.reader is not None
         spans = self.reader.read(question, [sp.passage.text for sp in passages])
         weight = self.settings.reader_retrieval_weight
-        for top in sorted(spans, key=lambda s: -(s.margin + weight * passages[s.context].score))[:1]:
-            passage = passages[top.context].passage
-            start, end = passage.start + top.start, passage.start + top.end
-            # The sentence the span starts in (or, for a span starting in the space between two, the next one).
-            sentence = next((s for s in passage.sentences() if start < s.end), None)
-            if sentence is not None:
-                start = max(start, sentence.start)
-                # A sentence the article repeats (a reprinted paragraph) is cited where it is first told.
-                tellings = [s for sp in passages for s in sp.passage.sentences()
-                            if s.doc_id == sentence.doc_id and s.text == sentence.text]  # fmt: skip
-                first = min(tellings, key=lambda s: s.start)
-                shift = first.start - sentence.start
-                return Read(first, start + shift, end + shift, top.margin)
-        return None
+        top = max(spans, key=lambda s: s.margin + weight * passages[s.context].score, default=None)
+        if top is None:
+            return None
+        passage = passages[top.context].passage
+        start, end = passage.start + top.start, passage.start + top.end
+        # The sentence the span starts in (or, for a span starting in the space between two, the next one).
+        sentence = next((s for s in passage.sentences() if start < s.end), None)
+        if sentence is None:
+            return None
+        start = max(start, sentence.start)
+        # A sentence the article repeats (a reprinted paragraph) is cited where it is first told.
+        tellings = [s for sp in passages for s in sp.passage.sentences()
+                    if s.doc_id == sentence.doc_id and s.text == sentence.text]  # fmt: skip
+        first = min(tellings, key=lambda s: s.start)
+        shift = first.start - sentence.start
+        return Read(first, start + shift, end + shift, top.margin)
 
 
 @dataclass(frozen=True)

@@ -7,18 +7,27 @@ import json
 from pathlib import Path
 from typing import Any
 
-CREDITS = """\
-| file | questions used | text | license | credit |
-|---|---:|---|---|---|
-| squad_train_subsets.json | all | Wikipedia | CC BY-SA 4.0 | SQuAD: Rajpurkar et al. 2016, 2018 |
-| squadshifts_new_wiki.json | all | newer Wikipedia articles | CC BY 4.0 | SQuADShifts: Miller et al. 2020 |
-| squadshifts_reddit.json | 30% | Reddit posts | CC BY 4.0 | SQuADShifts: Miller et al. 2020 |
-| squadshifts_amazon_reviews.json | 30% | Amazon product reviews | CC BY 4.0 | SQuADShifts: Miller et al. 2020 |
-| tydiqa_goldp_en.json | all | Wikipedia | Apache-2.0 | TyDi QA: Clark et al. 2020 |
-| qed.json | all | Wikipedia (Natural Questions) | CC BY-SA 3.0 | QED: Lamm et al. 2021 |
-| covid_qa.json | 20% | COVID-19 papers | Apache-2.0 | COVID-QA: Möller et al. 2020 |
-| qamr.json | 20% | Wikipedia and Wikinews sentences | MIT | QAMR: Michael et al. 2018 |
-"""
+from training import data
+
+# File -> (text, license, credit); the share of each file's questions used is data.MIX's.
+SOURCES = {
+    "squad_train_subsets.json": ("Wikipedia", "CC BY-SA 4.0", "SQuAD: Rajpurkar et al. 2016, 2018"),
+    "squadshifts_new_wiki.json": ("newer Wikipedia articles", "CC BY 4.0", "SQuADShifts: Miller et al. 2020"),
+    "squadshifts_reddit.json": ("Reddit posts", "CC BY 4.0", "SQuADShifts: Miller et al. 2020"),
+    "squadshifts_amazon_reviews.json": ("Amazon product reviews", "CC BY 4.0", "SQuADShifts: Miller et al. 2020"),
+    "tydiqa_goldp_en.json": ("Wikipedia", "Apache-2.0", "TyDi QA: Clark et al. 2020"),
+    "qed.json": ("Wikipedia (Natural Questions)", "CC BY-SA 3.0", "QED: Lamm et al. 2021"),
+    "covid_qa.json": ("COVID-19 papers", "Apache-2.0", "COVID-QA: Möller et al. 2020"),
+    "qamr.json": ("Wikipedia and Wikinews sentences", "MIT", "QAMR: Michael et al. 2018"),
+}
+
+
+def _credits() -> str:
+    rows = [
+        f"| {name} | {'all' if share == 1 else f'{share:.0%}'} | {' | '.join(SOURCES[name])} |"
+        for name, share in data.MIX.items()
+    ]
+    return "| file | questions used | text | license | credit |\n|---|---:|---|---|---|\n" + "\n".join(rows) + "\n"
 
 
 def _scores(scores: dict[str, Any]) -> str:
@@ -58,6 +67,9 @@ def _calibration(found: dict[str, Any]) -> str:
 def write(folder: Path) -> None:
     found = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
     trained = found.get("trained", {})
+    from training.train_reader import Config  # train_reader imports this module
+
+    defaults = Config()
     text = f"""# The shipped reader
 
 An extractive question-answering model: given a question and a passage, the start and end of the answer span,
@@ -78,14 +90,15 @@ and a no-answer score (the [CLS] position). The answerer reads the retrieved pas
 ## Training data
 
 From `../shared/qa/` (SQuAD v2 JSON; none of it from the SQuAD dev set), in the shares below, shuffled with
-seed 13, then the first {trained.get('max_examples', '?')} questions:
+seed {defaults.seed}, then the first {trained.get('max_examples', '?')} questions:
 
-{CREDITS}
-Unanswerable examples, since the files hold only 348: for 30% of the answerable questions, either the question
-with another paragraph of its own article (of its file, for one-paragraph articles) that does not contain the
-answer, or the question with its paragraph minus the sentence holding the answer (kept only if the answer's
-words are then absent); and the windows of a long context that miss the answer (30% of them, at most 2 a
-question), labelled "no answer" as in SQuAD v2 training.
+{_credits()}
+Unanswerable examples, since the files hold only 348: for {data.NEGATIVE_RATE:.0%} of the answerable
+questions, either the question with another paragraph of its own article (of its file, for one-paragraph
+articles) that does not contain the answer, or the question with its paragraph minus the sentence holding the
+answer (kept only if the answer's words are then absent); and the windows of a long context that miss the
+answer ({defaults.negative_window_rate:.0%} of them, at most {defaults.negative_windows} a question),
+labelled "no answer" as in SQuAD v2 training.
 
 ## Scores
 
