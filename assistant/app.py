@@ -21,10 +21,10 @@ from assistant.generate import GenerativeAnswerer
 from assistant.ingest.pipeline import Ingestor
 from assistant.lexical import LexicalIndex
 from assistant.rerank import make_reranker
-from assistant.retrieval import DenseRetriever, HybridRetriever, Retriever
+from assistant.retrieval import DenseRetriever, HybridRetriever, NoMatchingArticles, Retriever
 from assistant.settings import BACKENDS, Settings
 from assistant.store import DocumentInfo, Store
-from assistant.types import Answer, Filters, IngestReport, ScoredPassage
+from assistant.types import NOT_SAID, Answer, Filters, IngestReport, ScoredPassage
 
 MAX_QUESTION_CHARS = 2000
 
@@ -154,9 +154,14 @@ class Assistant:
     def retrieve(
         self, question: str, k: int | None = None, filters: Filters | None = None
     ) -> list[ScoredPassage]:
-        """The passages most likely to answer `question`, best first."""
+        """The passages most likely to answer `question`, best first (none when the filters allow no article)."""
         question = clean_question(question)
-        return self._retriever.retrieve(question, self._embed_meanwhile(question), k or self.settings.top_k, filters)
+        try:
+            return self._retriever.retrieve(
+                question, self._embed_meanwhile(question), k or self.settings.top_k, filters
+            )
+        except NoMatchingArticles:
+            return []
 
     def ask(
         self,
@@ -196,11 +201,19 @@ class Assistant:
         question = clean_question(question)
         # A language model rewrites a follow-up when one is chosen; the offline resolver otherwise.
         resolved = self.condense_question(question, history, backend=backend) or (
-            resolve(question, history, self._answerer.ner) if history else None
+            resolve(question, history) if history else None
         )
         query = resolved or question
         vector = self._embed_meanwhile(query)
-        passages = self._retriever.retrieve(query, vector, k or self.settings.top_k, filters)
+        try:
+            passages = self._retriever.retrieve(query, vector, k or self.settings.top_k, filters)
+        except NoMatchingArticles as e:
+            # Not "no passage answers closely enough": nothing was searched, and no model is asked.
+            answer = Answer(question, f"{NOT_SAID} {e}", abstained=True, resolved_question=resolved,
+                            no_matching_articles=True)  # fmt: skip
+            yield from answer_pieces(answer)
+            yield answer
+            return
         answer = self._answerer.answer(query, vector.result(), passages)
         answer.question, answer.resolved_question = question, resolved
         if backend == "extractive":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -13,6 +15,7 @@ from typing import Any
 import click
 
 from assistant.settings import BACKENDS, Settings
+from assistant.types import Filters, counted
 
 index_option = click.option(
     "--index",
@@ -34,6 +37,29 @@ backend_option = click.option(
     help="Who writes the answer: extractive (default, no model), llamacpp (local GGUF model) or openai "
     "(an OpenAI-compatible server at $ASSISTANT_LLM_URL). Generated citations are verified against the articles.",
 )
+
+
+# The fields a filter error names (see Filters), as this command's flags.
+_FILTER_FLAGS = {"date_from": "--date-from", "date_to": "--date-to"}
+
+
+class BadFlag(click.ClickException):
+    """A flag's value that cannot be used: one line naming the flag, and the exit status of a usage error."""
+
+    exit_code = 2
+
+
+def _filters(sources: tuple[str, ...], date_from: str | None, date_to: str | None) -> Filters:
+    """The filters the flags ask for; a date that is no calendar day, or a range ending before it starts, is a
+    BadFlag (it would otherwise exclude every article)."""
+    try:
+        # Sources are stored as absolute paths (`file#line` for a jsonl record).
+        return Filters(tuple(os.path.abspath(os.path.expanduser(s)) for s in sources), date_from, date_to)
+    except ValueError as e:
+        message = str(e)
+        for field, flag in _FILTER_FLAGS.items():
+            message = message.replace(field, flag)
+        raise BadFlag(message) from None
 
 
 def _settings(ctx: click.Context, **overrides: Any) -> Settings:
@@ -137,12 +163,18 @@ def ingest(
 @chroma_option
 @json_option
 @click.option("-k", "--top-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve.")
+@click.option(
+    "--source", "sources", multiple=True, metavar="PATH", help="Answer only from this file (`file#line` for a jsonl "
+    "record). Repeatable.",
+)
+@click.option("--date-from", metavar="YYYY-MM-DD", help="Answer only from articles dated on or after this day.")
+@click.option("--date-to", metavar="YYYY-MM-DD", help="Answer only from articles dated on or before this day.")
 @backend_option
 @click.pass_context
 @friendly_errors
 def ask(
     ctx: click.Context, question: str, index_dir: Path | None, chroma_url: str | None, as_json: bool,
-    top_k: int | None, backend: str | None,
+    top_k: int | None, sources: tuple[str, ...], date_from: str | None, date_to: str | None, backend: str | None,
 ) -> None:
     """Answer QUESTION with numbered citations of the exact supporting spans.
 
@@ -152,14 +184,18 @@ def ask(
     \b
     Examples:
       assistant ask "why did Tokayev prefer the CSTO?" --json
+      assistant ask "why did Tokayev prefer the CSTO?" --date-from 2022-01-01 --date-to 2022-01-31
       assistant ask "why did Tokayev prefer the CSTO?" --backend llamacpp
       ASSISTANT_LLM_URL=http://127.0.0.1:11434/v1 ASSISTANT_LLM_MODEL=qwen2.5:3b \\
         assistant ask "who mediated between Erdogan and Putin?" --backend openai
     """
+    filters = _filters(sources, date_from, date_to)
     settings = _settings(ctx, index_dir=index_dir, chroma_url=chroma_url, top_k=top_k, backend=backend)
     bot = _assistant(settings)
-    bot.ensure_sample()
-    answer = _stream_answer(bot, question, show_draft=not as_json and settings.backend != "extractive")
+    if bot.ensure_sample() is not None:
+        # On stderr: stdout is the answer (or the JSON object) alone.
+        click.echo("Note: the index was empty, so the bundled sample article was ingested first.", err=True)
+    answer = _stream_answer(bot, question, filters, show_draft=not as_json and settings.backend != "extractive")
     if as_json:
         _echo_json(answer.to_json())
         return
@@ -175,12 +211,12 @@ def ask(
         click.echo(f"    {c.text}")
 
 
-def _stream_answer(bot: Any, question: str, show_draft: bool) -> Any:
+def _stream_answer(bot: Any, question: str, filters: Filters, show_draft: bool) -> Any:
     """Ask `bot`, echoing the model's draft to stderr as it streams; return the final verified answer."""
     from assistant.types import Answer
 
     drafted = False
-    for item in bot.stream(question):
+    for item in bot.stream(question, filters=filters):
         if isinstance(item, Answer):
             if drafted:
                 click.echo("\n", err=True)
@@ -198,12 +234,18 @@ def _stream_answer(bot: Any, question: str, show_draft: bool) -> Any:
 @click.pass_context
 @friendly_errors
 def stats(ctx: click.Context, index_dir: Path | None, chroma_url: str | None, as_json: bool) -> None:
-    """Count the documents and passages in the index."""
+    """Count the documents and passages in the index.
+
+    \b
+    Examples:
+      assistant stats --index my-index
+      assistant stats --json                  # {"documents": 12, "passages": 340}
+    """
     counts = _assistant(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url)).stats()
     if as_json:
         _echo_json(counts)
     else:
-        click.echo(f"{counts['documents']} documents, {counts['passages']} passages")
+        click.echo(f"{counted(counts['documents'], 'document')}, {counted(counts['passages'], 'passage')}")
 
 
 @main.command()
@@ -213,11 +255,19 @@ def stats(ctx: click.Context, index_dir: Path | None, chroma_url: str | None, as
 @click.pass_context
 @friendly_errors
 def delete(ctx: click.Context, source: str, index_dir: Path | None, chroma_url: str | None) -> None:
-    """Remove a document (by file path, `file#line`, or doc id) and all its passages."""
+    """Remove a document (by file path, `file#line`, or doc id) and all its passages.
+
+    A file path removes every document from that file (all the records of a jsonl file).
+
+    \b
+    Examples:
+      assistant delete news/port-strike.md
+      assistant delete news/feed.jsonl#3 --index my-index
+    """
     removed = _assistant(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url)).delete(source)
     if not removed:
         raise click.ClickException(f"no document from {source!r} in the index")
-    click.echo(f"deleted {removed} document{'s' if removed != 1 else ''}")
+    click.echo(f"deleted {counted(removed, 'document')}")
 
 
 @main.command()
@@ -228,7 +278,13 @@ def delete(ctx: click.Context, source: str, index_dir: Path | None, chroma_url: 
 @click.pass_context
 @friendly_errors
 def show(ctx: click.Context, doc: str, index_dir: Path | None, chroma_url: str | None, as_json: bool) -> None:
-    """Print a stored document (by doc id or source) exactly as its offsets index it."""
+    """Print a stored document (by doc id or source) exactly as its offsets index it.
+
+    \b
+    Examples:
+      assistant show news/port-strike.md      # the text a citation's [start:end] indexes
+      assistant show news/feed.jsonl#3 --json  # with its doc id and metadata (title, date)
+    """
     bot = _assistant(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url))
     found = bot.find(doc)
     if not found:
@@ -279,7 +335,22 @@ def chat(
     from assistant.ui import serve
 
     settings = _settings(ctx, index_dir=index_dir, chroma_url=chroma_url, backend=backend)
-    serve(settings, host=host, port=port, no_auth=no_auth)
+    try:
+        serve(settings, host=host, port=port, no_auth=no_auth)
+    except OSError as e:
+        if not _address_in_use(e):
+            raise
+        raise click.ClickException(
+            f"{e}; is the chat already running? Choose another port with --port (--port 0 picks a free one)"
+        ) from None
+
+
+def _address_in_use(error: OSError) -> bool:
+    """The port is taken. serve() reports the bind failure in its own words; the socket's errno is on the error
+    that one replaced."""
+    return any(isinstance(e, OSError) and e.errno == errno.EADDRINUSE for e in (error, error.__context__))
+
+
 @main.command("eval")
 @click.argument("set_path", metavar="SET", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

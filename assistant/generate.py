@@ -1,13 +1,18 @@
-"""Answers written by a language model, kept honest: only citations verified against the sources are shown.
+"""Answers by a language model, kept honest: only citations verified against the sources are shown.
 
-The model sees the retrieved passages numbered 1..N and is asked to quote its evidence verbatim. Whatever it
-writes, `verify_answer` locates each quote in the cited passage's document and cites the exact source text;
-anything it cannot verify is marked unsupported. When nothing verifies, or the model cannot be reached, the
-extractive answer is returned instead, with a note saying so.
+Two modes (`Settings.llm_mode`):
+- reader: the model sees the question and the top candidate sentences and copies the shortest answer. The copy
+  must be found verbatim in a candidate; that sentence is cited and the copy is the short answer.
+- writer: the model sees the retrieved passages numbered 1..N and is asked to quote its evidence verbatim.
+  Whatever it writes, `verify_answer` locates each quote in the cited passage's document and cites the exact
+  source text; anything it cannot verify is marked unsupported.
+When nothing verifies, or the model cannot be reached, the extractive answer is returned instead, with a note
+saying so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import threading
@@ -15,13 +20,15 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from assistant import prompts
-from assistant.answer import ABSTAIN_TEXT, answer_pieces
+from assistant.answer import ABSTAIN_TEXT, answer_pieces, cite, set_short_answer
 from assistant.chat import turns
 from assistant.llm import ChatModel, LLMError, Message, chat_model, complete
 from assistant.settings import Settings
-from assistant.types import Answer, ScoredPassage
+from assistant.types import Answer, ScoredPassage, Sentence
 from assistant.verify import is_abstention, verify_answer
 
+# A reader copies a few words; anything longer than this is no short answer (and not worth waiting for).
+READ_MAX_CHARS = 300
 _LABEL = re.compile(r"^\s*(?:standalone question|rewritten question|question)\s*:\s*", re.IGNORECASE)
 
 
@@ -32,6 +39,40 @@ def format_passages(passages: Sequence[ScoredPassage]) -> str:
 
 def answer_messages(question: str, passages: Sequence[ScoredPassage]) -> list[Message]:
     return prompts.render("answer_with_citations", question=question, passages=format_passages(passages))
+
+
+def candidate_sentences(extractive: Answer, passages: Sequence[ScoredPassage], n: int) -> list[Sentence]:
+    """The `n` sentences a reader sees: those the extractive answer cites (its best), then the sentences of the
+    retrieved passages in retrieval order, each once."""
+    cited = [Sentence(c.doc_id, c.source, c.start, c.end, c.text) for c in extractive.citations]
+    seen: set[tuple[str, int]] = set()
+    out: list[Sentence] = []
+    for s in [*cited, *(s for sp in passages for s in sp.passage.sentences())]:
+        if (s.doc_id, s.start) not in seen and s.text.strip():
+            seen.add((s.doc_id, s.start))
+            out.append(s)
+    return out[:n]
+
+
+def read_messages(question: str, sentences: Sequence[Sentence]) -> list[Message]:
+    shown = "\n".join(f"{n}. {' '.join(s.text.split())}" for n, s in enumerate(sentences, start=1))
+    return prompts.render("read_shortest_answer", question=question, sentences=shown)
+
+
+def clean_span(reply: str) -> str:
+    """The words a reader copied: its first line without surrounding quotes, white space or a final period."""
+    line = next((ln for ln in reply.splitlines() if ln.strip()), "")
+    return line.strip().strip("\"“”'`").strip().removesuffix(".").strip()
+
+
+def locate_span(span: str, sentences: Sequence[Sentence]) -> tuple[Sentence, int, int] | None:
+    """The first candidate holding `span` verbatim, and its offsets in that sentence's text."""
+    if not span:
+        return None
+    for s in sentences:
+        if (at := s.text.find(span)) >= 0:
+            return s, at, at + len(span)
+    return None
 
 
 def history_turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
@@ -59,7 +100,7 @@ def clean_condensed(reply: str) -> str | None:
 
 
 class GenerativeAnswerer:
-    """Writes answers with the configured chat model and verifies every citation it makes."""
+    """Reads or writes answers with the configured chat model and verifies every citation it makes."""
 
     def __init__(self, settings: Settings, document_text: Callable[[str], str]) -> None:
         self.settings = settings
@@ -87,6 +128,45 @@ class GenerativeAnswerer:
 
     def stream(self, question: str, passages: list[ScoredPassage], extractive: Answer) -> Iterator[str | Answer]:
         """The model's raw text in pieces, then the verified `Answer` (or `extractive`, with a note why)."""
+        if self.settings.llm_mode == "reader" and not extractive.abstained:
+            yield from self._read(question, passages, extractive)
+        else:
+            yield from self._write(question, passages, extractive)
+
+    def _read(self, question: str, passages: list[ScoredPassage], extractive: Answer) -> Iterator[str | Answer]:
+        """Reader mode: the model copies the shortest answer from the candidates; its sentence is cited."""
+        candidates = candidate_sentences(extractive, passages, self.settings.llm_candidates)
+        pieces: list[str] = []
+        try:
+            model = self.model()
+            # Closing the stream stops the model: the answer is one line of a few words, not worth a ramble.
+            with contextlib.closing(model.stream(read_messages(question, candidates))) as stream:
+                for piece in stream:
+                    pieces.append(piece)
+                    yield piece
+                    if "\n" in "".join(pieces).strip() or sum(map(len, pieces)) > READ_MAX_CHARS:
+                        break
+        except LLMError as e:
+            yield dataclasses.replace(extractive, note=f"{e}; showing the extractive answer instead.")
+            return
+        span = clean_span("".join(pieces))
+        found = locate_span(span, candidates)
+        if found is None:
+            yield dataclasses.replace(
+                extractive, note=f"The {model.name} model's answer {span[:80]!r} is not found word for word in the "
+                f"top {len(candidates)} sentences; showing the extractive answer instead.",
+            )
+            return
+        sentence, start, end = found
+        answer = cite(question, [sentence], passages)
+        set_short_answer(answer, sentence, start, end)
+        answer.resolved_question, answer.backend, answer.support = (
+            extractive.resolved_question, model.name, extractive.support
+        )
+        yield answer
+
+    def _write(self, question: str, passages: list[ScoredPassage], extractive: Answer) -> Iterator[str | Answer]:
+        """Writer mode: a fluent answer from quotes, each verified to exact offsets."""
         if extractive.abstained:
             # Retrieval found nothing close enough: a model would only be tempted to make an answer up.
             fallback = dataclasses.replace(

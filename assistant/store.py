@@ -137,8 +137,8 @@ class Store:
         self._client = _client(settings)
         self.max_batch = int(self._client.get_max_batch_size())
         meta = {"hnsw:space": "cosine", "embedding_model": model, "dimension": dimension}
-        self.passages = self._collection("passages", meta)
-        self.sentences = self._collection("sentences", meta)
+        self.passages = self._vector_collection("passages", meta)
+        self.sentences = self._vector_collection("sentences", meta)
         self.documents = self._collection("documents", {"hnsw:space": "cosine"})
         self.meta = self._collection("meta", {"hnsw:space": "cosine"})
         self._filters = PassageFilterTable(self.local_cache_path("passage-filters.npz"))
@@ -170,10 +170,23 @@ class Store:
         server = "".join(c if c.isalnum() else "_" for c in self.settings.chroma_url)
         return self.settings.cache_dir.expanduser() / "servers" / f"{server}-{self.settings.collection}-{name}"
 
-    def _collection(self, kind: str, metadata: dict[str, Any]) -> Any:
+    def _collection(self, kind: str, metadata: dict[str, Any], configuration: dict[str, Any] | None = None) -> Any:
         return self._client.get_or_create_collection(
-            f"{self.settings.collection}-{kind}", metadata=metadata, embedding_function=None
-        )
+            f"{self.settings.collection}-{kind}", metadata=metadata, configuration=configuration,
+            embedding_function=None,
+        )  # fmt: skip
+
+    def _vector_collection(self, kind: str, metadata: dict[str, Any]) -> Any:
+        """A collection of our vectors, its HNSW graph built and searched as the settings say.
+
+        Chroma keeps a collection's configuration from its creation: the search breadth of an index built
+        before (or with other settings) is brought to the setting here; its neighbours per node stay."""
+        ef_search = self.settings.hnsw_ef_search
+        hnsw = {"space": "cosine", "ef_search": ef_search, "max_neighbors": self.settings.hnsw_max_neighbors}
+        collection = self._collection(kind, metadata, {"hnsw": hnsw})
+        if ((collection.configuration_json or {}).get("hnsw") or {}).get("ef_search") != ef_search:
+            collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+        return collection
 
     # -- writes -------------------------------------------------------------------------------
 

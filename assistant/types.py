@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from pathlib import PurePath
 from typing import Any
 
 
@@ -98,14 +101,43 @@ class ScoredPassage:
         }
 
 
+_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
+
+
+def calendar_date(text: str) -> dt.date:
+    """The date `text` writes as YYYY-MM-DD (or YYYYMMDD); ValueError saying why it is none ("2022-02-30")."""
+    m = _DATE.fullmatch(text)
+    if m is None:
+        raise ValueError(f"not a date (YYYY-MM-DD): {text!r}")
+    try:
+        return dt.date(*map(int, m.groups()))
+    except ValueError as e:  # month 13, February 30th: shaped like a date, but no day of the calendar
+        raise ValueError(f"not a date (YYYY-MM-DD): {text!r} ({e})") from None
+
+
 @dataclass(frozen=True)
 class Filters:
-    """Which documents a question may be answered from; empty means all."""
+    """Which documents a question may be answered from; empty means all.
+
+    A bound that is no calendar date, or a range that ends before it starts, is a ValueError naming the field:
+    it would otherwise exclude every article and look like an answer the articles do not hold.
+    """
 
     sources: tuple[str, ...] = ()
     # Inclusive ISO dates (YYYY-MM-DD) compared with each document's `date` metadata.
     date_from: str | None = None
     date_to: str | None = None
+
+    def __post_init__(self) -> None:
+        bounds: dict[str, dt.date] = {}
+        for name in ("date_from", "date_to"):
+            if value := getattr(self, name):
+                try:
+                    bounds[name] = calendar_date(value)
+                except ValueError as e:
+                    raise ValueError(f"{name}: {e}") from None
+        if len(bounds) == 2 and bounds["date_from"] > bounds["date_to"]:
+            raise ValueError(f"date_to: {self.date_to} is before date_from {self.date_from}")
 
     def __bool__(self) -> bool:
         return bool(self.sources or self.date_from or self.date_to)
@@ -158,6 +190,8 @@ class Answer:
     # The reader's confidence in its best span: start + end logits minus its no-answer score, which
     # `Settings.reader_min_margin` is compared with (None without a reader, or when it read nothing).
     margin: float | None = None
+    # The filters excluded every article: nothing was searched, whatever the question.
+    no_matching_articles: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -179,32 +213,53 @@ class Answer:
             out["short_answer_span"] = {"start": self.short_span[0], "end": self.short_span[1]}
         if self.support is not None:
             out["support"] = round(self.support, 4)
+        if self.no_matching_articles:
+            out["no_matching_articles"] = True
         return out
+
+
+def counted(n: int, noun: str) -> str:
+    """A count with its noun in the right number, "1 document" or "2 documents" (for nouns whose plural adds -s)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass
 class IngestReport:
-    """What one ingest call did, per file: added, unchanged (already indexed) or failed (with why)."""
+    """What one ingest call did, per file: added, unchanged (already indexed) or failed (with why); and the files
+    of unsupported types that a folder held, which were not read."""
 
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     passages: int = 0
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
     def summary(self) -> str:
-        return (
+        line = (
             f"{len(self.added)} added, {len(self.unchanged)} unchanged, "
-            f"{len(self.failed)} failed ({self.passages} passage{'s' if self.passages != 1 else ''} added)"
+            f"{len(self.failed)} failed ({counted(self.passages, 'passage')} added)"
         )
+        if self.skipped:
+            types = sorted({_file_type(source) for source in self.skipped})
+            kinds = "type" if len(types) == 1 else "types"
+            line += f"; skipped {counted(len(self.skipped), 'file')} of unsupported {kinds} ({', '.join(types)})"
+        return line
 
     def to_json(self) -> dict[str, Any]:
         return {
             "added": self.added,
             "unchanged": self.unchanged,
             "failed": [{"source": s, "reason": r} for s, r in self.failed],
+            "skipped": self.skipped,
             "passages": self.passages,
+            "summary": self.summary(),
         }
+
+
+def _file_type(path: str) -> str:
+    """A file's extension as its type (".docx"), or "no extension"."""
+    return PurePath(path).suffix.lower() or "no extension"

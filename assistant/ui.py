@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Iterator, Sequence
@@ -10,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.answer import uses_reader
 from assistant.api import (
     AskRequest,
     RetrieveRequest,
@@ -23,9 +25,10 @@ from assistant.app import Assistant
 from assistant.auth import check_bind, credentials, is_local
 from assistant.ingest.loaders import SUPPORTED
 from assistant.llm import available_backends, backend_problem
+from assistant.models.reader import reader_settings
 from assistant.render import EMPTY_SOURCES, answer_html, draft_html, file_name, sources_html, text_html
 from assistant.settings import Settings
-from assistant.types import Answer, IngestReport
+from assistant.types import Answer, IngestReport, counted
 from assistant.uploads import UploadError, save_upload
 
 EXAMPLES = [
@@ -55,19 +58,21 @@ a.cite-marker { text-decoration: none; font-weight: 700; }
 .answer-note { margin-top: 6px; font-size: 0.9em; color: #b45309; }
 .resolved { margin-bottom: 4px; font-size: 0.85em; color: var(--body-text-color-subdued); }
 """
-# A click on `[n]` in an answer scrolls the sources panel to that citation (no page navigation).
+# A click on `[n]` in an answer scrolls the sources panel to that citation (no page navigation). The panel holds
+# the sources of one answer: a marker of another answer lets its click go on to that answer's bubble, whose select
+# event (ChatApp.select_turn) puts that answer's sources in the panel, and the card is shown once it is there.
 HEAD = """
 <script>
 document.addEventListener("click", (event) => {
   const link = event.target.closest && event.target.closest("a.cite-marker");
   if (!link) return;
   event.preventDefault();
-  event.stopPropagation();
   const id = link.getAttribute("href").slice(1);
+  if (document.getElementById(id)) event.stopPropagation();
   let tries = 0;
   const show = () => {
     const card = document.getElementById(id);
-    if (!card) { if (++tries < 20) setTimeout(show, 100); return; }
+    if (!card) { if (++tries < 300) setTimeout(show, 100); return; }
     card.scrollIntoView({behavior: "smooth", block: "nearest"});
     card.classList.add("flash");
     setTimeout(() => card.classList.remove("flash"), 1500);
@@ -83,13 +88,19 @@ BACKEND_LABELS = {
     "openai": "Model server (OpenAI-compatible)",
 }
 UPLOAD_CEILING_FACTOR = 10
+EMPTY_QUESTION = "Type a question first."
+# Errors name a request's fields (`date_from: not a date ...`); the chat names them as its boxes do.
+FIELD_LABELS = {"date_from": "From date", "date_to": "To date"}
 
 
 class ChatApp:
     """One assistant shared by every browser session; each session's conversation lives in its own State."""
 
-    def __init__(self, bot: Assistant) -> None:
+    def __init__(self, bot: Assistant, sample: IngestReport | None = None) -> None:
+        """`sample`: the report of ingesting the bundled sample into an empty index at start, which the chat says."""
         self.bot = bot
+        self.sample = sample
+        self.bold_min_margin = short_answer_min_margin(bot.settings)
         # Only backends that can work are offered; the configured one is preselected when it can.
         self.backends = available_backends(bot.settings)
         self.default_backend = bot.settings.backend if bot.settings.backend in self.backends else "extractive"
@@ -111,10 +122,11 @@ class ChatApp:
         """Stream the answer to `message` into the chat, then show it with linked citations and its sources."""
         question = (message or "").strip()
         if not question:
+            gr.Warning(EMPTY_QUESTION)
             return
         # The answers themselves: follow-ups resolve against their resolved questions and short answers.
         history = [(t.question, t) for t in turns]
-        shown = _messages(turns) + [{"role": "user", "content": text_html(question)}]
+        shown = self.messages(turns) + [{"role": "user", "content": text_html(question)}]
         yield [*shown, {"role": "assistant", "content": "…"}], "", gr.skip(), turns
         streamed = ""
         backend = backend or self.default_backend
@@ -130,11 +142,19 @@ class ChatApp:
                 streamed += item
                 yield [*shown, {"role": "assistant", "content": show(streamed)}], "", gr.skip(), turns
         except ValueError as e:  # an empty or too long question, a malformed date: the user can fix it
-            error = f'<span class="abstained">Cannot answer:</span> {text_html(str(e))}'
-            yield [*shown, {"role": "assistant", "content": error}], message, gr.skip(), turns
+            error = f'<span class="abstained">Cannot answer:</span> {text_html(field_labels(str(e)))}'
+            yield [*shown, {"role": "assistant", "content": error}], question, gr.skip(), turns
             return
         turns = [*turns, answer]
-        yield _messages(turns), "", self.sources(answer, len(turns) - 1), turns
+        yield self.messages(turns), "", self.sources(answer, len(turns) - 1), turns
+
+    def messages(self, turns: Sequence[Answer]) -> list[dict[str, str]]:
+        """The conversation for the chat: each question and its answer."""
+        messages = []
+        for turn, answer in enumerate(turns):
+            messages.append({"role": "user", "content": text_html(answer.question)})
+            messages.append({"role": "assistant", "content": answer_html(answer, turn, self.bold_min_margin)})
+        return messages
 
     def sources(self, answer: Answer, turn: int) -> str:
         return sources_html(answer, turn, self.bot.document_text, self._metadata)
@@ -151,17 +171,20 @@ class ChatApp:
 
     # -- library ------------------------------------------------------------------------------
 
-    def library(self) -> tuple[list[list[Any]], Any, Any]:
-        """The documents table, and the choices of the delete and source-filter dropdowns."""
+    def library(self) -> tuple[list[list[Any]], Any, Any, Any]:
+        """The documents table, the choices of the delete and source-filter dropdowns, and the notice that the
+        sample was ingested (while it is still in the library)."""
         docs = sorted(self.bot.documents(), key=lambda d: (str(d.metadata.get("title", "")).lower(), d.source))
         rows = [
             [d.metadata.get("title", ""), d.metadata.get("date", ""), d.passages, file_name(d.source)] for d in docs
         ]
         labels = [(f"{d.metadata.get('title') or file_name(d.source)} ({file_name(d.source)})", d) for d in docs]
+        sample = self.sample if self.sample is not None and any(d.source in self.sample.added for d in docs) else None
         return (
             rows,
             gr.Dropdown(choices=[(label, d.doc_id) for label, d in labels], value=None),
             gr.Dropdown(choices=[(label, d.source) for label, d in labels]),
+            gr.Markdown(sample_notice(sample) if sample else "", visible=sample is not None),
         )
 
     def add_files(
@@ -189,7 +212,23 @@ class ChatApp:
         progress((len(paths), len(paths)), desc="Done", unit="files")
         return rows
 
+    def confirm_delete(self, doc_id: str | None) -> tuple[str, Any]:
+        """The first click on Delete: what would be deleted, and the buttons to confirm or cancel it."""
+        if not doc_id:
+            return "Choose a document to delete.", gr.Row(visible=False)
+        found = self.bot.find(doc_id)
+        if not found:
+            return "That document is no longer in the library.", gr.Row(visible=False)
+        doc = found[0]
+        what = text_html(doc.metadata.get("title") or file_name(doc.source))
+        return (
+            f"Delete **{what}** ({text_html(file_name(doc.source))}, {counted(doc.passages, 'passage')}) from the "
+            "library? This cannot be undone.",
+            gr.Row(visible=True),
+        )
+
     def delete(self, doc_id: str | None) -> str:
+        """Delete the document, once confirmed."""
         if not doc_id:
             return "Choose a document to delete."
         found = self.bot.find(doc_id)
@@ -244,6 +283,7 @@ class ChatApp:
                 "## Assistant\nAnswers come only from your articles, and every claim cites the exact words it "
                 "rests on: click a marker like **[1]** to see them highlighted in the article."
             )
+            notice = gr.Markdown(visible=False, elem_id="notice")
             with gr.Tab("Chat"), gr.Row():
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(
@@ -273,8 +313,8 @@ class ChatApp:
                             [], multiselect=True, label="Only these articles (empty: all)", elem_id="only"
                         )
                         with gr.Row():
-                            date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD")
-                            date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD")
+                            date_from = gr.Textbox(label=FIELD_LABELS["date_from"], placeholder="YYYY-MM-DD")
+                            date_to = gr.Textbox(label=FIELD_LABELS["date_to"], placeholder="YYYY-MM-DD")
             with gr.Tab("Library"):
                 table = gr.Dataframe(
                     headers=["Title", "Date", "Passages", "File"], interactive=False, label="Documents",
@@ -295,8 +335,11 @@ class ChatApp:
                         )
                     with gr.Column():
                         doomed = gr.Dropdown([], label="Document to delete", elem_id="delete-doc")
-                        remove = gr.Button("Delete", variant="stop")
+                        remove = gr.Button("Delete…", variant="stop", elem_id="delete")
                         status = gr.Markdown(elem_id="delete-status")
+                        with gr.Row(visible=False) as confirm_row:
+                            confirm = gr.Button("Yes, delete it", variant="stop", elem_id="delete-confirm")
+                            cancel = gr.Button("Cancel", elem_id="delete-cancel")
 
             chat_inputs = [question, turns, top_k, only, date_from, date_to, backend]
             chat_outputs = [chatbot, question, sources, turns]
@@ -306,18 +349,47 @@ class ChatApp:
             chatbot.clear(lambda: ([], EMPTY_SOURCES), None, [turns, sources], api_visibility="private")
             chatbot.select(self.select_turn, [turns], [sources], api_visibility="private")
 
-            library_outputs = [table, doomed, only]
+            library_outputs = [table, doomed, only, notice]
             demo.load(self.library, None, library_outputs, api_visibility="private")
             upload.upload(self.add_files, [upload], [results], api_visibility="private").then(
                 self.library, None, library_outputs, api_visibility="private"
             )
-            remove.click(self.delete, [doomed], [status], api_visibility="private").then(
-                self.library, None, library_outputs, api_visibility="private"
-            )
+            # Deleting takes two clicks: Delete says what would go, "Yes, delete it" deletes. Choosing another
+            # document withdraws the question, so a confirmation never applies to a document it did not name.
+            remove.click(self.confirm_delete, [doomed], [status, confirm_row], api_visibility="private")
+            doomed.input(lambda: ("", gr.Row(visible=False)), None, [status, confirm_row], api_visibility="private")
+            cancel.click(lambda: ("Nothing was deleted.", gr.Row(visible=False)), None, [status, confirm_row],
+                         api_visibility="private")
+            confirm.click(lambda: gr.Row(visible=False), None, [confirm_row], api_visibility="private").then(
+                self.delete, [doomed], [status], api_visibility="private"
+            ).then(self.library, None, library_outputs, api_visibility="private")
 
             gr.api(self.api_ask, api_name="ask")
             gr.api(self.api_retrieve, api_name="retrieve")
         return demo
+
+
+def short_answer_min_margin(settings: Settings) -> float | None:
+    """The reader margin from which the chat shows a short answer in bold: measured for the reader and written in
+    its reader.json (`short_answer_min_margin`, with the measurement beside it); None for a reader without one,
+    or without a reader (no margin to compare), and then nothing is bold."""
+    if not uses_reader(settings):
+        return None
+    found = reader_settings(settings.reader).get("short_answer_min_margin")
+    return float(found) if found is not None else None
+
+
+def field_labels(message: str) -> str:
+    """The error message with each request field named by its label in the chat."""
+    return re.sub(r"\b(date_from|date_to)\b", lambda m: FIELD_LABELS[m.group(1)], message)
+
+
+def sample_notice(report: IngestReport) -> str:
+    """The one line saying that an empty index got the bundled sample article (chat and console)."""
+    return (
+        f"The index was empty, so the bundled sample article ({', '.join(file_name(s) for s in report.added)}) "
+        "was added to it: try one of the example questions."
+    )
 
 
 def ingest_result(report: IngestReport) -> str:
@@ -330,14 +402,6 @@ def ingest_result(report: IngestReport) -> str:
         parts.append("already in the library" if len(report.unchanged) == 1 else f"{len(report.unchanged)} unchanged")
     parts += [f"failed: {file_name(source)}: {reason}" for source, reason in report.failed]
     return "; ".join(parts) or "failed: no article found in the file"
-
-
-def _messages(turns: Sequence[Answer]) -> list[dict[str, str]]:
-    messages = []
-    for turn, answer in enumerate(turns):
-        messages.append({"role": "user", "content": text_html(answer.question)})
-        messages.append({"role": "assistant", "content": answer_html(answer, turn)})
-    return messages
 
 
 def _discard_gradio_copy(path: str) -> None:
@@ -377,8 +441,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, no_auth
               flush=True)
         settings = settings.replace(backend="extractive")
     bot = Assistant(settings=settings)
-    bot.ensure_sample()
-    chat = ChatApp(bot)
+    sample = bot.ensure_sample()
+    if sample is not None and sample.added:
+        print(sample_notice(sample), flush=True)
+    chat = ChatApp(bot, sample if sample is not None and sample.added else None)
     demo = chat.build()
     demo.queue(default_concurrency_limit=settings.ui_concurrency)
     app = create_app(bot, logins)

@@ -88,7 +88,7 @@ def save_tiny_bert(folder: Path, head: str, **config: Any) -> Path:
     return folder
 
 
-# A short article that even the tiny packaged model (SmolLM2-135M) answers from by copying a sentence.
+# A short article the packaged model answers from by copying a span or a sentence.
 BRIDGE_ARTICLE = (
     "The Harbor Bridge in Velmora opened to traffic in 1987. It was designed by the engineer Lina Petrov, "
     "who also planned the city's tram network. The bridge is 840 metres long and carries four lanes of traffic.\n\n"

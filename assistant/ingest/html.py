@@ -13,7 +13,8 @@ _SPACES = re.compile(r"\s+")
 
 
 def html_to_text(html: str) -> tuple[str, str]:
-    """(title, text) of a page; text blocks are separated by a blank line."""
+    """(title, text) of a page; text blocks are separated by a blank line. The title is the main text's first
+    <h1> (a <title> often carries the site's name too), else the page's <title>."""
     tree = LexborHTMLParser(html)
     title_node = tree.css_first("title")
     title = _SPACES.sub(" ", title_node.text()).strip() if title_node else ""
@@ -22,6 +23,8 @@ def html_to_text(html: str) -> tuple[str, str]:
     root = tree.css_first("article") or tree.css_first("main") or tree.body or tree.root
     if root is None:
         return title, ""
+    heading = root.css_first("h1")
+    title = (_SPACES.sub(" ", heading.text()).strip() if heading else "") or title
     for node in root.css(_BLOCKS):
         node.insert_after(_BLOCK_MARK)
     raw = root.text(separator="", deep=True)

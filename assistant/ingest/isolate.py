@@ -24,6 +24,8 @@ from typing import IO, Any, TypeVar
 from assistant.ingest.errors import LoadError, failure_reason
 
 log = logging.getLogger(__name__)
+# Set for the child when the parent logs every library's records (`--debug`).
+_DEBUG_ENV = "ASSISTANT_PARSER_DEBUG"
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -64,7 +66,8 @@ class _Child:
         # A fresh interpreter, not a fork: the parent holds models and threads, and `spawn` would re-run the
         # caller's script. It must find this package even when that is on the parent's sys.path only.
         root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
+               _DEBUG_ENV: "1" if logging.getLogger().isEnabledFor(logging.DEBUG) else ""}  # fmt: skip
         self._owner = os.getpid()
         self._process = subprocess.Popen(
             [sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
@@ -138,6 +141,11 @@ def serve() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     requests, replies = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # whatever a library prints goes to stderr, not into the replies
+    # As in the parent (cli.configure_logging): our warnings, other libraries' records (pypdf's "invalid pdf
+    # header") only when they are errors, unless the parent logs everything (--debug).
+    debug = os.environ.get(_DEBUG_ENV) == "1"
+    logging.basicConfig(level=logging.DEBUG if debug else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("assistant").setLevel(logging.DEBUG if debug else logging.WARNING)
     import pypdf  # noqa: F401  (imported now, so that a parse's time limit is spent parsing)
 
     import assistant.ingest.html  # noqa: F401

@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 _WESTERN = {"cp1252", "latin_1", "iso8859_15"}
 _DATE_HEADER = re.compile(r"\A\s*date[:\s]\s*(\d{4}-\d{2}-\d{2})\b", re.IGNORECASE)
 _MD_TITLE = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_MD_HEADING = re.compile(r"\A\s{0,3}#{1,6}\s+(.+?)\s*#*\s*\Z")
+# A first line this long, or ending like a sentence or a lead-in, is the article's opening, not its headline.
+_HEADLINE_CHARS = 120
+_NOT_HEADLINE_END = ".,;:"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NOT_REGULAR = {
     stat.S_IFIFO: "a named pipe",
@@ -170,12 +174,23 @@ def _read(path: Path, max_bytes: int) -> bytes:
     return data
 
 
+def headline(text: str, markdown: bool = False) -> str:
+    """The first line of the article's own words (after a `date` header) when it reads like a headline: short,
+    not ending like a sentence, and followed by more text; else ""."""
+    body = text[header_end(text) :].strip()
+    first = body.split("\n", 1)[0].strip()
+    if markdown and (m := _MD_HEADING.match(first)):
+        first = m.group(1)
+    if first == body or len(first) > _HEADLINE_CHARS or first.endswith(tuple(_NOT_HEADLINE_END)):
+        return ""
+    return first if any(c.isalpha() for c in first) else ""
+
+
 def load_text(path: Path, limits: Limits) -> Iterator[Document]:
     text = decode(_read(path, limits.max_bytes), display_name(path))
-    title = ""
-    if path.suffix.lower() in {".md", ".markdown"}:
-        m = _MD_TITLE.search(text)
-        title = m.group(1) if m else ""
+    markdown = path.suffix.lower() in {".md", ".markdown"}
+    heading = _MD_TITLE.search(text) if markdown else None
+    title = heading.group(1) if heading else headline(text, markdown)
     yield _document(path, text, title=title or display_name(path.stem))
 
 
@@ -185,13 +200,14 @@ def load_html(path: Path, limits: Limits) -> Iterator[Document]:
     html = decode(_read(path, limits.max_bytes), display_name(path))
     # Parsed in the bounded parser process: lexbor's tree building is quadratic on crafted nesting.
     title, text = isolate.run(html_to_text, html, limits.parse_seconds, limits.parse_memory_mb)
-    yield _document(path, text, title=title or display_name(path.stem))
+    yield _document(path, text, title=title or headline(text) or display_name(path.stem))
 
 
 def load_pdf(path: Path, limits: Limits) -> Iterator[Document]:
     data = _read(path, limits.max_bytes)
     title, pages = isolate.run(pdf_pages, data, limits.parse_seconds, limits.parse_memory_mb)
-    yield _document(path, "\n\n".join(p for p in pages if p), title=title or display_name(path.stem))
+    text = "\n\n".join(p for p in pages if p)
+    yield _document(path, text, title=title or headline(text) or display_name(path.stem))
 
 
 def pdf_pages(data: bytes) -> tuple[str, list[str]]:
@@ -249,6 +265,7 @@ def _record(path: Path, lineno: int, raw: bytes) -> Document:
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise LoadError('each line must be a JSON object with a "text" string')
     meta = {k: str(record[k]) for k in ("title", "date", "url", "id") if record.get(k) is not None}
+    meta.setdefault("title", headline(record["text"]))  # an empty title is left out
     return _document(path, record["text"], lineno, **meta)
 
 
@@ -286,12 +303,13 @@ def load(path: Path, limits: Limits = Limits()) -> Iterator[Document | LoadFailu
         yield LoadFailure(display_name(path), failure_reason(e))
 
 
-def expand(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | LoadFailure]:
-    """Files named, and supported files below folders (recursively, links to folders not followed)."""
+def expand(paths: Iterable[str | os.PathLike[str]], skipped: list[str] | None = None) -> Iterator[Path | LoadFailure]:
+    """Files named, and supported files below folders (recursively, links to folders not followed); the files of
+    other types found in folders are added to `skipped`, so that they can be reported (a named one fails)."""
     seen: set[Path] = set()
     for raw in paths:
         try:
-            for item in _expand_one(raw):
+            for item in _expand_one(raw, skipped if skipped is not None else []):
                 if isinstance(item, Path):
                     if item in seen:
                         continue
@@ -301,19 +319,20 @@ def expand(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | LoadFailu
             yield LoadFailure(display_name(raw), failure_reason(e))
 
 
-def _expand_one(raw: str | os.PathLike[str]) -> Iterator[Path | LoadFailure]:
+def _expand_one(raw: str | os.PathLike[str], skipped: list[str]) -> Iterator[Path | LoadFailure]:
     path = Path(os.path.abspath(Path(raw).expanduser()))
     if path.is_dir():
-        yield from _folder_files(path)
+        yield from _folder_files(path, skipped)
     elif path.exists():
         yield path  # anything but a regular file is refused by `load`, with the reason
     else:
         yield LoadFailure(display_name(path), "no such file or folder")
 
 
-def _folder_files(folder: Path) -> Iterator[Path | LoadFailure]:
-    """Supported files below `folder`, sorted; a folder that cannot be listed, or a link to a file outside
-    `folder`, is a failure (a link into /etc must not put its target in the index)."""
+def _folder_files(folder: Path, skipped: list[str]) -> Iterator[Path | LoadFailure]:
+    """Supported files below `folder`, sorted (the others' names go to `skipped`; hidden ones are passed over
+    unremarked); a folder that cannot be listed, or a link to a file outside `folder`, is a failure (a link into
+    /etc must not put its target in the index)."""
     unreadable: list[OSError] = []
     inside = os.path.realpath(folder)
     for root, dirs, files in os.walk(folder, onerror=unreadable.append):
@@ -321,7 +340,10 @@ def _folder_files(folder: Path) -> Iterator[Path | LoadFailure]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             child = Path(root) / name
-            if name.startswith(".") or child.suffix.lower() not in SUPPORTED:
+            if name.startswith("."):
+                continue
+            if child.suffix.lower() not in SUPPORTED:
+                skipped.append(display_name(child))
                 continue
             if child.is_symlink() and not _within(os.path.realpath(child), inside):
                 yield LoadFailure(display_name(child), "a symbolic link to a file outside the folder; not followed")

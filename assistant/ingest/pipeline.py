@@ -78,7 +78,7 @@ class Ingestor:
             recovered = self.store.recover()
             if self.lexical is not None:
                 self.lexical.remove(recovered)
-            files = list(expand(paths))
+            files = list(expand(paths, report.skipped))
             pending: list[_Split] = []
             bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
             for item in bar:

@@ -41,6 +41,42 @@ def test_html_keeps_main_text_without_scripts_or_styles(tmp_path: Path) -> None:
     assert "secret" not in doc.text and "color" not in doc.text and "Home" not in doc.text
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "title"),
+    [
+        ("a.txt", "Port strike ends after three days\n\nDock workers returned.", "Port strike ends after three days"),
+        ("a.txt", "date 2022-01-05\nWho pays for the new bridge?\nThe council does.", "Who pays for the new bridge?"),
+        ("a.txt", "Dock workers returned on Monday.\nThe strike had lasted days.", "a"),  # a sentence: no headline
+        ("a.txt", "The mayor said:\nthe strike is over.", "a"),
+        ("a.txt", "Dock workers returned on Monday after a strike that lasted three days " * 3 + "\nMore.", "a"),
+        ("a.txt", "Only one line and no final stop", "a"),  # the whole article, not its headline
+        ("a.md", "Some intro words\n\n# The real heading\n\nText.", "The real heading"),
+        ("a.md", "## A second-level heading first\n\nText.", "A second-level heading first"),
+    ],
+)  # fmt: skip
+def test_a_title_is_the_first_heading_or_a_headline_like_first_line(
+    tmp_path: Path, name: str, content: str, title: str
+) -> None:
+    [doc] = docs(write(tmp_path / name, content))
+    assert doc.metadata["title"] == title
+
+
+def test_an_html_title_is_the_articles_h1_before_the_page_title(tmp_path: Path) -> None:
+    html = (
+        "<html><head><title>Bridge vote | The Daily Example</title></head><body><nav><h1>The Daily Example</h1></nav>"
+        "<article><h1>Council  approves\n the bridge</h1><p>The vote was close.</p></article></body></html>"
+    )
+    [doc] = docs(write(tmp_path / "p.html", html))
+    assert doc.metadata["title"] == "Council approves the bridge"
+    page = "<html><head><title>Bridge vote</title></head><body><p>The vote was close.</p></body></html>"
+    assert docs(write(tmp_path / "q.html", page))[0].metadata["title"] == "Bridge vote"
+
+
+def test_the_sample_has_no_headline_so_its_title_is_its_file_name(tmp_path: Path, sample_text: str) -> None:
+    [doc] = docs(write(tmp_path / "sample.txt", sample_text))
+    assert doc.metadata["title"] == "sample"
+
+
 def test_pdf_text(tmp_path: Path) -> None:
     from fpdf import FPDF
 
@@ -63,13 +99,15 @@ def test_jsonl_records_become_documents_and_bad_lines_fail_alone(tmp_path: Path)
         json.dumps({"title": "no text"}),
         "",
         json.dumps({"text": "Second story."}),
+        json.dumps({"text": "Floods close the coast road\nThe road reopens on Monday."}),
     ]
     path = write(tmp_path / "feed.jsonl", "\n".join(lines))
     out = list(load(path))
     good = [d for d in out if isinstance(d, Document)]
     bad = [d for d in out if isinstance(d, LoadFailure)]
-    assert [d.source for d in good] == [f"{path}#1", f"{path}#5"]
+    assert [d.source for d in good] == [f"{path}#1", f"{path}#5", f"{path}#6"]
     assert good[0].metadata == {"title": "One", "date": "2021-05-01", "url": "http://x/1", "id": "a1"}
+    assert good[1].metadata == {} and good[2].metadata == {"title": "Floods close the coast road"}
     assert [b.source for b in bad] == [f"{path}#2", f"{path}#3"]
     assert "malformed JSON" in bad[0].reason and '"text"' in bad[1].reason
 
@@ -88,8 +126,10 @@ def test_folders_are_walked_recursively_in_order(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "A.")
     write(tmp_path / "b" / "skip.png", b"\x89PNG")
     write(tmp_path / ".hidden" / "h.txt", "H.")
-    found = list(expand([tmp_path, tmp_path / "a.txt"]))
+    skipped: list[str] = []
+    found = list(expand([tmp_path, tmp_path / "a.txt"], skipped))
     assert found == [tmp_path / "a.txt", tmp_path / "b" / "deep" / "c.md"]
+    assert skipped == [str(tmp_path / "b" / "skip.png")]
 
 
 @pytest.mark.parametrize(

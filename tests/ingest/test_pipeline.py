@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant import Assistant
-from assistant.types import Document
+from assistant.types import Document, IngestReport
 from tests.conftest import write
 
 
@@ -72,3 +72,13 @@ def test_recover_removes_a_half_written_batch(make_assistant: Callable[..., Assi
     assert sorted(bot.store.recover()) == ["half0", "half1", "half2"]
     assert bot.stats() == {"documents": 1, "passages": 1}
     assert [d.doc_id for d in bot.documents()] == [bot.find(str(kept))[0].doc_id]
+
+
+def test_the_summary_counts_in_words_and_names_the_skipped_types() -> None:
+    one = IngestReport(added=["/n/a.txt"], passages=1, skipped=["/n/x.DOCX"])
+    assert (
+        one.summary() == "1 added, 0 unchanged, 0 failed (1 passage added); skipped 1 file of unsupported type (.docx)"
+    )
+    two = IngestReport(passages=2, skipped=["/n/x.docx", "/n/LICENSE", "/n/y.docx"])
+    assert two.summary().endswith("(2 passages added); skipped 3 files of unsupported types (.docx, no extension)")
+    assert two.to_json()["skipped"] == ["/n/x.docx", "/n/LICENSE", "/n/y.docx"]
