@@ -21,7 +21,7 @@ import numpy as np
 from assistant.answer_types import ENTITY_LABELS, Kind, Located, QuestionType, locate, question_type
 from assistant.embeddings import Entity, get_ner
 from assistant.evidence import EvidenceScorer, ScoredSentence
-from assistant.models.reader import NO_READER, ReaderModel, get_reader, reader_settings
+from assistant.models.reader import ReaderModel, get_reader, reader_settings, uses_reader
 from assistant.settings import Settings
 from assistant.types import NOT_SAID, Answer, Citation, ScoredPassage, Sentence
 
@@ -139,17 +139,19 @@ class ExtractiveAnswerer:
         return answer
 
     def _read(self, question: str, passages: list[ScoredPassage]) -> Read | None:
-        """The reader's best span among the passages and the sentence it starts in (None: it found no span).
+        """The reader's best span among the first `reader_passages` passages and the sentence it starts in
+        (None: it found no span).
 
         A reader scores each passage on its own, so its margins do not rank passages well against each other;
         the retrieval score, weighted by `reader_retrieval_weight`, ranks them with it (docs/reader.md)."""
         assert self.reader is not None
-        spans = self.reader.read(question, [sp.passage.text for sp in passages])
+        read = passages[: self.settings.reader_passages]
+        spans = self.reader.read(question, [sp.passage.text for sp in read])
         weight = self.settings.reader_retrieval_weight
-        top = max(spans, key=lambda s: s.margin + weight * passages[s.context].score, default=None)
+        top = max(spans, key=lambda s: s.margin + weight * read[s.context].score, default=None)
         if top is None:
             return None
-        passage = passages[top.context].passage
+        passage = read[top.context].passage
         start, end = passage.start + top.start, passage.start + top.end
         # The sentence the span starts in (or, for a span starting in the space between two, the next one).
         sentence = next((s for s in passage.sentences() if start < s.end), None)
@@ -172,10 +174,6 @@ class Read:
     start: int
     end: int
     margin: float
-
-
-def uses_reader(settings: Settings) -> bool:
-    return settings.reader not in ("", NO_READER)
 
 
 def reader_min_margin(settings: Settings) -> float | None:

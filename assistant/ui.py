@@ -11,7 +11,6 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.answer import uses_reader
 from assistant.api import (
     AskRequest,
     RetrieveRequest,
@@ -25,7 +24,7 @@ from assistant.app import Assistant
 from assistant.auth import check_bind, credentials, is_local
 from assistant.ingest.loaders import SUPPORTED
 from assistant.llm import available_backends, backend_problem
-from assistant.models.reader import reader_settings
+from assistant.models.reader import reader_settings, uses_reader
 from assistant.render import EMPTY_SOURCES, answer_html, draft_html, file_name, sources_html, text_html
 from assistant.settings import Settings
 from assistant.types import Answer, IngestReport, counted

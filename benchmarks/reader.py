@@ -1,7 +1,7 @@
 """Reader throughput: the shipped int8 ONNX reader on SQuAD Super Bowl 50 questions, each read against k
 passage-sized contexts (600 characters, as the splitter makes them), as the answerer reads them.
 
-    python benchmarks/reader.py [--questions 100] [-k 5] [--threads 0]
+    python benchmarks/reader.py [--questions 100] [-k 3] [--threads 0]
 
 Prints windows per second and milliseconds per question (p50/p95); docs/benchmarks.md keeps the figures.
 """
@@ -24,7 +24,7 @@ PASSAGE_CHARS = 600
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=100)
-    parser.add_argument("-k", type=int, default=settings().top_k)
+    parser.add_argument("-k", type=int, default=settings().reader_passages)
     parser.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: every core)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "reader.json")
     args = parser.parse_args(argv)

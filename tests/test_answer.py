@@ -11,7 +11,7 @@ from assistant import Assistant
 from assistant.answer import _best, reader_min_margin
 from assistant.answer_types import question_type
 from assistant.evidence import ScoredSentence
-from assistant.models.reader import PACKAGED_READER, get_reader, reader_settings
+from assistant.models.reader import PACKAGED_READER, ReadSpan, get_reader, reader_settings
 from assistant.types import Answer
 from tests.conftest import save_tiny_bert, write
 
@@ -192,6 +192,30 @@ def test_the_reader_declines_below_its_margin(museum: Assistant) -> None:
     assert reader_min_margin(museum.settings) == reader_settings(PACKAGED_READER)["min_margin"]
 
 
+def test_the_reader_reads_only_the_first_reader_passages(
+    make_assistant: Callable[..., Assistant], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = make_assistant()
+    towns = ["Arlen", "Bexley", "Corran", "Dunmore"]
+    files = [write(tmp_path / f"{town}.txt", f"The new bridge in {town} cost {n} million euros. It opened in May.")
+             for n, town in enumerate(towns, start=2)]  # fmt: skip
+    bot.ingest(files, progress=False)
+    real = get_reader(PACKAGED_READER)
+    seen: list[list[str]] = []
+
+    class Watched:
+        def read(self, question: str, contexts: list[str]) -> list[ReadSpan]:
+            seen.append(contexts)
+            return real.read(question, contexts)
+
+    monkeypatch.setattr("assistant.answer.get_reader", lambda path: Watched())
+    for n in (1, 3):
+        answer = Assistant(settings=bot.settings.replace(reader_passages=n)).ask("How much did the new bridge cost?")
+        assert len(answer.passages) == len(towns)
+        assert seen[-1] == [sp.passage.text for sp in answer.passages[:n]]
+        assert answer.citations[0].doc_id in {sp.passage.doc_id for sp in answer.passages[:n]}
+
+
 def test_repeated_sentence_cites_the_first_telling(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
     text = ("Glacier melt raised the lake by two metres. Farmers moved their herds uphill. "
             "Officials built a new dam downstream. Glacier melt raised the lake by two metres.")
@@ -220,8 +244,9 @@ def test_a_local_reader_picks_the_short_answer_and_its_sentence(
     bot.ingest([write(tmp_path / "museum.txt", ARTICLE)], progress=False)
     answer = bot.ask(question)
     # What the model itself reads in the same passages is what the answer says and cites.
-    spans = get_reader(str(tiny_reader)).read(question, [sp.passage.text for sp in answer.passages])
-    passage = answer.passages[spans[0].context].passage
+    read = answer.passages[: bot.settings.reader_passages]
+    spans = get_reader(str(tiny_reader)).read(question, [sp.passage.text for sp in read])
+    passage = read[spans[0].context].passage
     start, end = passage.start + spans[0].start, passage.start + spans[0].end
     [citation] = answer.citations
     assert citation.start <= start < citation.end

@@ -8,9 +8,12 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 PACKAGED_READER = "packaged"
 NO_READER = "none"
@@ -35,6 +38,11 @@ class ReadSpan:
     @property
     def margin(self) -> float:
         return self.score - self.null
+
+
+def uses_reader(settings: Settings) -> bool:
+    """Whether these `Settings` answer with a reader (not the hand-written rules)."""
+    return settings.reader not in ("", NO_READER)
 
 
 class ReaderModel(Protocol):
