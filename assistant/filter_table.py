@@ -118,11 +118,8 @@ class PassageFilterTable:
         mask = np.ones(len(self), dtype=bool)
         if filters.sources:
             mask &= np.isin(self.sources, np.asarray(list(filters.sources), dtype=object))
-        for bound, keep in ((filters.date_from, np.greater_equal), (filters.date_to, np.less_equal)):
-            if bound:
-                number = date_number(bound)
-                if number is None:
-                    raise ValueError(f"not a date (YYYY-MM-DD): {bound!r}")
+        for number, keep in zip(filters.date_numbers(), (np.greater_equal, np.less_equal), strict=True):
+            if number is not None:
                 mask &= (self.dates != _NO_DATE) & keep(self.dates, number)
         return mask
 

@@ -360,10 +360,11 @@ class LexicalIndex:
             by_source = np.zeros(len(allowed), dtype=bool)
             by_source[rows] = True
             allowed &= by_source
-        if filters.date_from:
-            allowed &= self._dates >= _required_date(filters.date_from)
-        if filters.date_to:
-            allowed &= (self._dates <= _required_date(filters.date_to)) & (self._dates > 0)
+        date_from, date_to = filters.date_numbers()
+        if date_from is not None:
+            allowed &= self._dates >= date_from
+        if date_to is not None:
+            allowed &= (self._dates <= date_to) & (self._dates > 0)
         return allowed if self._live is None else allowed[self._live]
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
@@ -427,10 +428,3 @@ class LexicalIndex:
     def _allowed_rows(self, mask: np.ndarray) -> np.ndarray:
         rows = np.flatnonzero(mask)
         return rows if self._live is None else self._live[rows]
-
-
-def _required_date(date: str) -> int:
-    number = date_number(date)
-    if number is None:
-        raise ValueError(f"not a date (YYYY-MM-DD): {date!r}")
-    return number

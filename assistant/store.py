@@ -85,11 +85,8 @@ def where_clause(filters: Filters | None) -> dict[str, Any] | None:
     clauses: list[dict[str, Any]] = []
     if filters.sources:
         clauses.append({"source": {"$in": list(filters.sources)}})
-    for op, date in (("$gte", filters.date_from), ("$lte", filters.date_to)):
-        if date:
-            number = date_number(date)
-            if number is None:
-                raise ValueError(f"not a date (YYYY-MM-DD): {date!r}")
+    for op, number in zip(("$gte", "$lte"), filters.date_numbers(), strict=True):
+        if number is not None:
             clauses.append({"date_num": {op: number}})
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 

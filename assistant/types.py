@@ -139,6 +139,13 @@ class Filters:
         if len(bounds) == 2 and bounds["date_from"] > bounds["date_to"]:
             raise ValueError(f"date_to: {self.date_to} is before date_from {self.date_from}")
 
+    def date_numbers(self) -> tuple[int | None, int | None]:
+        """The bounds (already checked) as YYYYMMDD numbers, as the index keeps document dates; None: unbounded."""
+        def number(date: str | None) -> int | None:
+            return int(calendar_date(date).strftime("%Y%m%d")) if date else None
+
+        return number(self.date_from), number(self.date_to)
+
     def __bool__(self) -> bool:
         return bool(self.sources or self.date_from or self.date_to)
 
