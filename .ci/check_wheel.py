@@ -1,25 +1,14 @@
-"""The wheel users install holds what the package loads at run time: the reader, the sample, prompts, data."""
+"""The wheel users install holds every file of the package: code, the reader, prompts, the sample, data."""
 
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-NEEDED = [
-    "assistant/data/reader/model.onnx",
-    "assistant/data/reader/tokenizer.json",
-    "assistant/data/reader/reader.json",
-    "assistant/data/reader/MODEL_CARD.md",
-    "assistant/data/pronouns.json",
-    "assistant/prompts/answer_with_citations.txt",
-    "assistant/prompts/condense_question.txt",
-    "assistant/prompts/read_shortest_answer.txt",
-]
-
 [wheel] = Path(sys.argv[1]).glob("assistant-*.whl")
 names = set(zipfile.ZipFile(wheel).namelist())
-missing = [n for n in NEEDED if n not in names]
-if not any(n.startswith("assistant/data/") and n.endswith(".txt") for n in names):
-    missing.append("assistant/data/<the bundled sample>.txt")
-if missing:
-    sys.exit(f"{wheel.name} lacks: {', '.join(missing)}")
-print(f"{wheel.name}: {len(names)} files, every run-time file present")
+tracked = subprocess.run(["git", "ls-files", "assistant"], capture_output=True, text=True, check=True).stdout.split()
+missing = [f for f in tracked if f not in names]
+if not tracked or missing:
+    sys.exit(f"{wheel.name} lacks: {', '.join(missing) or 'every package file (git ls-files found none)'}")
+print(f"{wheel.name}: all {len(tracked)} package files present")

@@ -27,12 +27,6 @@ _NO_DATE = -1
 _DAMAGED = (ValueError, KeyError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile)
 
 
-def date_number(date: str | None) -> int | None:
-    """YYYY-MM-DD (or YYYYMMDD) as the number YYYYMMDD; None when it is not a date."""
-    digits = (date or "").replace("-", "")[:8]
-    return int(digits) if len(digits) == 8 and digits.isdigit() else None
-
-
 class PassageFilterTable:
     def __init__(self, path: Path) -> None:
         self.path = path

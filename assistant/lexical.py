@@ -34,10 +34,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from assistant.bm25 import Base, Segments
-from assistant.filter_table import date_number
 from assistant.store import IndexBusyError, Store
 from assistant.text import terms
-from assistant.types import Filters, Passage
+from assistant.types import Filters, Passage, date_number
 
 logger = logging.getLogger(__name__)
 _FORMAT = 2

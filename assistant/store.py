@@ -30,10 +30,10 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from assistant.filter_table import PassageFilterTable, date_number
+from assistant.filter_table import PassageFilterTable
 from assistant.passage_cache import PassageCache, PassageRow, SentenceRow
 from assistant.settings import Settings
-from assistant.types import Document, Filters, Passage, Sentence
+from assistant.types import Document, Filters, Passage, Sentence, date_number
 
 PENDING, COMMITTED = "pending", "committed"
 _PAGE = 5000

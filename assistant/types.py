@@ -115,6 +115,12 @@ def calendar_date(text: str) -> dt.date:
         raise ValueError(f"not a date (YYYY-MM-DD): {text!r} ({e})") from None
 
 
+def date_number(date: str | None) -> int | None:
+    """YYYY-MM-DD (or YYYYMMDD) as the number YYYYMMDD; None when it is not a date."""
+    digits = (date or "").replace("-", "")[:8]
+    return int(digits) if len(digits) == 8 and digits.isdigit() else None
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which documents a question may be answered from; empty means all.
@@ -141,10 +147,7 @@ class Filters:
 
     def date_numbers(self) -> tuple[int | None, int | None]:
         """The bounds (already checked) as YYYYMMDD numbers, as the index keeps document dates; None: unbounded."""
-        def number(date: str | None) -> int | None:
-            return int(calendar_date(date).strftime("%Y%m%d")) if date else None
-
-        return number(self.date_from), number(self.date_to)
+        return date_number(self.date_from), date_number(self.date_to)
 
     def __bool__(self) -> bool:
         return bool(self.sources or self.date_from or self.date_to)

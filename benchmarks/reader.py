@@ -1,7 +1,7 @@
 """Reader throughput: the shipped int8 ONNX reader on SQuAD Super Bowl 50 questions, each read against k
 passage-sized contexts (600 characters, as the splitter makes them), as the answerer reads them.
 
-    python benchmarks/reader.py [--questions 100] [-k 3] [--threads 0]
+    python benchmarks/reader.py [--questions 100] [-k 5] [--threads 0]
 
 Prints windows per second and milliseconds per question (p50/p95); docs/benchmarks.md keeps the figures.
 """
