@@ -91,11 +91,15 @@ class Assistant:
 
     # -- indexing -----------------------------------------------------------------------------
 
-    def ingest(self, paths: Iterable[str | os.PathLike[str]] | str, progress: bool | None = None) -> IngestReport:
-        """Add files or folders; unchanged files are skipped, changed ones replaced, bad ones reported."""
+    def ingest(
+        self, paths: Iterable[str | os.PathLike[str]] | str, progress: bool | None = None, private_hosts: bool = True
+    ) -> IngestReport:
+        """Add files, folders, web pages and feeds (http(s) URLs); unchanged ones are skipped, changed ones
+        replaced, bad ones reported. `private_hosts=False` refuses URLs of loopback and private addresses."""
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        return Ingestor(self.store, self.embedder, self.settings, self.lexical).ingest(paths, progress=progress)
+        ingestor = Ingestor(self.store, self.embedder, self.settings, self.lexical)
+        return ingestor.ingest(paths, progress=progress, private_hosts=private_hosts)
 
     def ensure_sample(self) -> IngestReport | None:
         """Ingest the bundled sample article when the index is empty."""

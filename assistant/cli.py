@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 import click
 
 from assistant.settings import BACKENDS, Settings
-from assistant.types import Filters, counted
+from assistant.types import Filters, IngestReport, counted, is_url
 
 index_option = click.option(
     "--index",
@@ -117,7 +119,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     \b
     Quick start:
       assistant ask "why did Tokayev prefer the CSTO?"   # uses the bundled sample article
-      assistant ingest articles/                          # add your own (txt, md, html, pdf, jsonl)
+      assistant ingest articles/                          # add your own (txt, md, html, pdf, jsonl, docx)
       assistant ask "who mediated between Erdogan and Putin?" --json
     """
     ctx.ensure_object(dict)
@@ -126,7 +128,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("targets", nargs=-1, required=True, metavar="PATH|URL...")
 @index_option
 @chroma_option
 @json_option
@@ -134,27 +136,84 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.pass_context
 @friendly_errors
 def ingest(
-    ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, chroma_url: str | None, as_json: bool,
+    ctx: click.Context, targets: tuple[str, ...], index_dir: Path | None, chroma_url: str | None, as_json: bool,
     progress: bool | None,
 ) -> None:
-    """Add files or folders (txt, md, html, pdf, jsonl) to the index.
+    """Add files or folders (txt, md, html, pdf, jsonl, docx), web pages and RSS/Atom feeds to the index.
 
-    Unchanged files are skipped, changed files replace their old passages, and a file that
-    cannot be read is reported without stopping the others. Exit status 1 if any file failed.
+    Unchanged files and pages are skipped, changed ones replace their old passages, and one that
+    cannot be read is reported without stopping the others. A web page's article text is stored,
+    with its title, date, author and URL; a feed's entries are each fetched as a page, and the ones
+    already ingested are not fetched again. Exit status 1 if any file or page failed.
 
     \b
-    Example:
+    Examples:
       assistant ingest news/ extra/article.html --index my-index
+      assistant ingest https://example.org/news/2024/05/story.html
+      assistant ingest https://example.org/world/rss.xml --json
     """
     bot = _assistant(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url))
-    report = bot.ingest(paths, progress=progress)
+    _print_ingest(bot.ingest(targets, progress=progress), as_json)
+
+
+def _print_ingest(report: IngestReport, as_json: bool) -> None:
+    """The report as JSON, or as a line per web page and failure and a summary; exit status 1 if any failed."""
     if as_json:
         _echo_json(report.to_json())
     else:
-        for source, reason in report.failed:
-            click.echo(f"failed: {source}: {reason}", err=True)
-        click.echo(report.summary())
+        _echo_report(report)
     sys.exit(0 if report.ok else 1)
+
+
+def _echo_report(report: IngestReport, prefix: str = "") -> None:
+    for line in report.lines(is_url):
+        click.echo(prefix + line, err=line.startswith("failed:"))
+    click.echo(prefix + report.summary())
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True, metavar="FEED_URL|FOLDER...")
+@click.option(
+    "--every", default="15m", show_default=True, metavar="INTERVAL",
+    help="How often to ingest the targets again (30s, 15m, 2h); a folder's changes are ingested as they happen.",
+)
+@index_option
+@chroma_option
+@click.pass_context
+@friendly_errors
+def watch(
+    ctx: click.Context, targets: tuple[str, ...], every: str, index_dir: Path | None, chroma_url: str | None
+) -> None:
+    """Keep feeds, pages and folders current until stopped (Ctrl-C).
+
+    Each run ingests what is new or changed (feed entries already ingested are not fetched
+    again) and prints what it added; a file deleted from a watched folder leaves the index.
+    A running chat picks up the new documents.
+
+    \b
+    Examples:
+      assistant watch https://example.org/world/rss.xml --every 30m
+      assistant watch inbox/ https://example.org/feed.atom --index my-index
+    """
+    from assistant.watch import parse_interval
+    from assistant.watch import watch as keep_current
+
+    try:
+        seconds = parse_interval(every)
+    except ValueError as e:
+        raise BadFlag(f"--every: {e}") from None
+    bot = _assistant(_settings(ctx, index_dir=index_dir, chroma_url=chroma_url))
+
+    def on_run(report: IngestReport, removed: list[str]) -> None:
+        stamp = time.strftime("%H:%M:%S ")
+        for source in removed:
+            click.echo(f"{stamp}removed: {source}")
+        _echo_report(report, stamp)
+
+    click.echo(f"Watching {counted(len(targets), 'target')} every {every}; Ctrl-C stops.", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        keep_current(bot, targets, seconds, on_run)
+    click.echo("Stopped.", err=True)
 
 
 @main.command()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
-from assistant.types import NOT_SAID, Answer, Citation, ScoredPassage
+from assistant.types import NOT_SAID, Answer, Citation, ScoredPassage, is_url
 from assistant.verify import UNSUPPORTED_MARK
 
 # Characters that Markdown (or HTML) would read as markup; as numeric entities they show as themselves.
@@ -137,7 +137,9 @@ def highlighted(text: str, start: int, end: int, context: tuple[int, int]) -> st
 
 
 def file_name(source: str) -> str:
-    """The file part of a source path, keeping a jsonl record's `#line`."""
+    """The file part of a source path, keeping a jsonl record's `#line`; a web page's URL."""
+    if is_url(source):
+        return source
     path, sep, record = source.partition("#")
     return PurePath(path).name + sep + record
 

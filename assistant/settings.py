@@ -118,6 +118,16 @@ class Settings:
     reader_passages: int = 5
     # Larger files (or .jsonl lines) are refused with a clear error instead of taking hours to embed.
     max_file_mb: float = 20.0
+    # Web pages and feeds are fetched only when a URL is named (`assistant ingest URL`, the Library tab): seconds
+    # to wait for each answer, and for a whole page...
+    fetch_timeout: float = 20.0
+    # ...the largest page or feed read (a news page is well under 1 MB; the article text is extracted from it)...
+    fetch_max_mb: float = 10.0
+    # ...and the User-Agent sent.
+    fetch_user_agent: str = "assistant/0.1 (news question answering; fetches only the URLs its user names)"
+    # Whether the chat's Library tab may fetch URLs on loopback, private or link-local addresses. Off: any chat
+    # client could otherwise have the server read pages of its own network into the index.
+    chat_fetch_private: bool = False
     # How short answers are located in the chosen sentence: `spacy` named entities (measured +6 points
     # EM on SQuAD over `rules`, see README) with the rules as fallback and for dates, or `rules` alone.
     ner: str = "spacy"

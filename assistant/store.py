@@ -359,10 +359,14 @@ class Store:
     def find_by_source(self, source: str) -> list[DocumentInfo]:
         """Documents from a source: a file, or each record of a jsonl file (`file#line`)."""
         # An exact match is one metadata lookup; only a jsonl file's records (a prefix) need the full listing.
-        got = self.documents.get(where={"source": source}, include=["metadatas"])
-        if got["ids"]:
-            return [self._info(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
-        return [d for d in self.list_documents() if d.source.startswith(source + "#")]
+        return self.find_where("source", source) or [
+            d for d in self.list_documents() if d.source.startswith(source + "#")
+        ]
+
+    def find_where(self, key: str, value: str) -> list[DocumentInfo]:
+        """Documents whose metadata `key` is `value` (one lookup)."""
+        got = self.documents.get(where={key: value}, include=["metadatas"])
+        return [self._info(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
 
     def list_documents(self) -> list[DocumentInfo]:
         out: list[DocumentInfo] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import PurePath
@@ -228,6 +229,11 @@ class Answer:
         return out
 
 
+def is_url(source: object) -> bool:
+    """Whether a target or source is a web address (http or https) rather than a path."""
+    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
+
+
 def counted(n: int, noun: str) -> str:
     """A count with its noun in the right number, "1 document" or "2 documents" (for nouns whose plural adds -s)."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
@@ -243,6 +249,8 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     passages: int = 0
     skipped: list[str] = field(default_factory=list)
+    # How a source was read or why it was left out, where that is not plain (web pages and feed entries).
+    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -265,9 +273,22 @@ class IngestReport:
             "unchanged": self.unchanged,
             "failed": [{"source": s, "reason": r} for s, r in self.failed],
             "skipped": self.skipped,
+            "notes": self.notes,
             "passages": self.passages,
             "summary": self.summary(),
         }
+
+
+    def lines(self, chosen: Callable[[str], bool]) -> list[str]:
+        """A line for each added or unchanged source that `chosen` picks (the web pages of an ingest, say), and for
+        each failure."""
+
+        def line(kind: str, source: str) -> str:
+            return f"{kind}: {source}" + (f" ({self.notes[source]})" if source in self.notes else "")
+
+        out = [line("added", s) for s in self.added if chosen(s)]
+        out += [line("unchanged", s) for s in self.unchanged if chosen(s)]
+        return out + [f"failed: {s}: {r}" for s, r in self.failed]
 
 
 def _file_type(path: str) -> str:

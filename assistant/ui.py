@@ -27,7 +27,7 @@ from assistant.llm import available_backends, backend_problem
 from assistant.models.reader import reader_settings, uses_reader
 from assistant.render import EMPTY_SOURCES, answer_html, draft_html, file_name, sources_html, text_html
 from assistant.settings import Settings
-from assistant.types import Answer, IngestReport, counted
+from assistant.types import Answer, IngestReport, counted, is_url
 from assistant.uploads import UploadError, save_upload
 
 EXAMPLES = [
@@ -211,6 +211,22 @@ class ChatApp:
         progress((len(paths), len(paths)), desc="Done", unit="files")
         return rows
 
+    def add_url(self, url: str | None) -> tuple[list[list[str]], str]:
+        """Fetch and ingest a web page, or each new entry of a feed: a result row per page, and the URL box (kept
+        when nothing was fetched, so it can be corrected)."""
+        url = (url or "").strip()
+        if not is_url(url):
+            return [[url or "(no URL)", "refused: give a web address starting with http:// or https://"]], url
+        settings = self.bot.settings
+        try:
+            with self._writing:
+                report = self.bot.ingest([url], progress=False, private_hosts=settings.chat_fetch_private)
+        except Exception as e:
+            if settings.debug:
+                raise
+            return [[url, f"failed: {e}"]], url
+        return url_results(report), url if report.failed and not (report.added or report.unchanged) else ""
+
     def confirm_delete(self, doc_id: str | None) -> tuple[str, Any]:
         """The first click on Delete: what would be deleted, and the buttons to confirm or cancel it."""
         if not doc_id:
@@ -325,12 +341,19 @@ class ChatApp:
                             file_count="multiple", file_types=UPLOAD_TYPES, label="Add articles", elem_id="upload",
                         )
                         gr.Markdown(
-                            f"txt, md, html, pdf or jsonl (one article per line); up to {settings.max_upload_mb:g} MB "
-                            f"per upload and {settings.max_file_mb:g} MB per article. A file with the name of an "
-                            "earlier upload replaces it."
+                            "txt, md, html, pdf, docx or jsonl (one article per line); up to "
+                            f"{settings.max_upload_mb:g} MB per upload and {settings.max_file_mb:g} MB per article. "
+                            "A file with the name of an earlier upload replaces it."
                         )
+                        with gr.Row():
+                            url = gr.Textbox(
+                                label="Add a web page or feed", placeholder="https://…", elem_id="url", scale=4,
+                                info="A page's article text is stored with its title, date and URL; a feed's "
+                                "new entries are each fetched.",
+                            )
+                            fetch = gr.Button("Fetch", elem_id="fetch", scale=1)
                         results = gr.Dataframe(
-                            headers=["File", "Result"], interactive=False, label="Upload results", elem_id="results",
+                            headers=["File or page", "Result"], interactive=False, label="Results", elem_id="results",
                         )
                     with gr.Column():
                         doomed = gr.Dropdown([], label="Document to delete", elem_id="delete-doc")
@@ -353,6 +376,10 @@ class ChatApp:
             upload.upload(self.add_files, [upload], [results], api_visibility="private").then(
                 self.library, None, library_outputs, api_visibility="private"
             )
+            for trigger in (url.submit, fetch.click):
+                trigger(self.add_url, [url], [results, url], api_visibility="private").then(
+                    self.library, None, library_outputs, api_visibility="private"
+                )
             # Deleting takes two clicks: Delete says what would go, "Yes, delete it" deletes. Choosing another
             # document withdraws the question, so a confirmation never applies to a document it did not name.
             remove.click(self.confirm_delete, [doomed], [status, confirm_row], api_visibility="private")
@@ -401,6 +428,18 @@ def ingest_result(report: IngestReport) -> str:
         parts.append("already in the library" if len(report.unchanged) == 1 else f"{len(report.unchanged)} unchanged")
     parts += [f"failed: {file_name(source)}: {reason}" for source, reason in report.failed]
     return "; ".join(parts) or "failed: no article found in the file"
+
+
+def url_results(report: IngestReport) -> list[list[str]]:
+    """A result row for each page of a URL's ingest (a feed gives one per entry)."""
+
+    def note(source: str) -> str:
+        return f" ({report.notes[source]})" if source in report.notes else ""
+
+    rows = [[s, f"added{note(s)}"] for s in report.added]
+    rows += [[s, f"already in the library{note(s)}"] for s in report.unchanged]
+    rows += [[s, f"failed: {reason}"] for s, reason in report.failed]
+    return rows or [["", "no page found"]]
 
 
 def _discard_gradio_copy(path: str) -> None:

@@ -71,5 +71,16 @@ class Session:
         )
         return page.locator("#results").inner_text()
 
+    def fetch(self, url: str, expect: str) -> str:
+        """Type a URL in the Library tab and fetch it; the results table's text once it holds `expect`."""
+        page = self.page
+        page.get_by_role("tab", name="Library").click()
+        page.locator("#url textarea, #url input").first.fill(url)
+        page.locator("#fetch").click()
+        page.wait_for_function(
+            "e => document.querySelector('#results').innerText.includes(e)", arg=expect, timeout=WAIT_MS
+        )
+        return page.locator("#results").inner_text()
+
     def marked(self) -> list[str]:
         return self.page.locator("#sources mark").all_inner_texts()

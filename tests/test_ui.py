@@ -27,6 +27,7 @@ from tests.browser import WAIT_MS, Session
 from tests.canned_openai import CannedChatServer
 from tests.chat_server import REPO, chat_command, clean_env, running_chat
 from tests.conftest import BRIDGE_ARTICLE, BRIDGE_QUESTION, SAMPLE_QUESTION, SAMPLE_SENTENCE, write
+from tests.news_site import NewsSite
 
 pytestmark = pytest.mark.slow
 
@@ -138,6 +139,44 @@ def test_upload_then_ask_about_it_then_delete_it(server: tuple[str, Path], brows
     s.page.wait_for_function("!document.querySelector('#library').innerText.includes('zorblat')", timeout=WAIT_MS)
     assert not (index / "uploads" / "zorblat.txt").exists()
     assert s.outside == [] and s.dialogs == []
+
+
+def test_a_web_page_fetched_in_the_library_tab_is_cited(browser: Browser, tmp_path: Path) -> None:
+    site = NewsSite(items=[]).start()
+    try:
+        # This chat may fetch from 127.0.0.1, where the test's news site is; the default refuses (next test).
+        with running_chat(tmp_path / "index", ASSISTANT_CHAT_FETCH_PRIVATE="1") as url:
+            s = Session(browser, url)
+            results = s.fetch(site.url("harbour.html"), "added")
+            assert f"{site.url('harbour.html')}\nadded" in results
+            s.page.wait_for_function(
+                "document.querySelector('#library').innerText.includes('Council approves harbour expansion')",
+                timeout=WAIT_MS,
+            )
+            assert s.page.locator("#url textarea, #url input").first.input_value() == ""
+            answer = s.ask("How did the city council vote on the Riverside harbour expansion?")
+            assert "voted 9 to 4" in answer
+            assert site.url("harbour.html") in s.page.locator("#sources").inner_text()
+            assert "voted 9 to 4" in " ".join(s.marked())
+            assert s.outside == [] and s.dialogs == []
+    finally:
+        site.stop()
+
+
+def test_the_chat_refuses_urls_of_its_own_network_and_what_is_no_url(sample_bot: Assistant) -> None:
+    site = NewsSite(items=[]).start()
+    try:
+        app = ChatApp(sample_bot)
+        rows, box = app.add_url(site.url("harbour.html"))
+        assert rows == [[site.url("harbour.html"), "failed: 127.0.0.1 is a local or private address; the chat "
+                         "fetches public pages only"]]
+        assert box == site.url("harbour.html")  # kept, to be corrected
+        assert app.add_url("file:///etc/passwd")[0] == [
+            ["file:///etc/passwd", "refused: give a web address starting with http:// or https://"]
+        ]
+        assert site.requests == {}
+    finally:
+        site.stop()
 
 
 def test_an_empty_question_gets_a_message_and_the_console_says_the_sample_was_added(

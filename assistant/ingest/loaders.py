@@ -229,6 +229,41 @@ def pdf_pages(data: bytes) -> tuple[str, list[str]]:
     return str(title or ""), pages
 
 
+def load_docx(path: Path, limits: Limits) -> Iterator[Document]:
+    data = _read(path, limits.max_bytes)
+    # A .docx is a zip of XML: parsed in the bounded parser process, as a crafted one can inflate without end.
+    title, text = isolate.run(docx_text, data, limits.parse_seconds, limits.parse_memory_mb)
+    yield _document(path, text, title=title or headline(text) or display_name(path.stem))
+
+
+_DOCX_TITLE_STYLES = ("Title", "Heading 1")
+
+
+def docx_text(data: bytes) -> tuple[str, str]:
+    """(title, text) of a Word file: each paragraph, heading and table row a block, in the document's order; run in
+    the parser process."""
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        title = document.core_properties.title or ""
+        blocks: list[str] = []
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                # A merged cell is returned once per grid column it spans.
+                for row in block.rows:
+                    blocks.append(" | ".join(dict.fromkeys(" ".join(c.text.split()) for c in row.cells)))
+                continue
+            text = block.text.strip()
+            if not title and text and block.style is not None and block.style.name in _DOCX_TITLE_STYLES:
+                title = text
+            blocks.append(text)
+    except Exception as e:  # python-docx fails on malformed files in many ways, as pypdf does
+        raise LoadError(f"not a readable Word file ({failure_reason(e)})") from e
+    return title, "\n\n".join(b for b in blocks if b)
+
+
 def load_jsonl(path: Path, limits: Limits) -> Iterator[Document | LoadFailure]:
     """One article per line (`text`, optional `title`, `date`, `url`, `id`); a bad line fails alone."""
     with _open_regular(path) as f:
@@ -280,6 +315,7 @@ LOADERS: dict[str, Callable[[Path, Limits], Iterable[Document | LoadFailure]]] =
     ".html": load_html,
     ".htm": load_html,
     ".pdf": load_pdf,
+    ".docx": load_docx,
     ".jsonl": load_jsonl,
 }
 SUPPORTED = tuple(LOADERS)

@@ -7,18 +7,20 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from assistant.embeddings import Embedder
+from assistant.ingest import web
 from assistant.ingest.errors import failure_reason
 from assistant.ingest.loaders import Limits, LoadFailure, expand, load
 from assistant.ingest.splitter import split_document
 from assistant.lexical import LexicalIndex
 from assistant.settings import Settings
 from assistant.store import COMMITTED, Store
-from assistant.types import Document, IngestReport, Passage, Sentence
+from assistant.types import Document, IngestReport, Passage, Sentence, is_url
 
 log = logging.getLogger(__name__)
 # Encoding memory grows with a batch's size times the square of its longest text (attention): 64 sentences cut
@@ -69,24 +71,35 @@ class Ingestor:
         # Encode many documents' sentences at once: one model call per batch beats one per document.
         self.flush_sentences = max(settings.embed_batch_size * 8, 256)
 
-    def ingest(self, paths: Iterable[str | os.PathLike[str]], progress: bool | None = None) -> IngestReport:
+    def ingest(
+        self, paths: Iterable[str | os.PathLike[str]], progress: bool | None = None, private_hosts: bool = True
+    ) -> IngestReport:
+        """Ingest files, folders, web pages and feeds (URLs); `private_hosts` False refuses URLs of loopback and
+        private addresses (the chat's clients name them)."""
         report = IngestReport()
         show = sys.stderr.isatty() if progress is None else progress
+        targets = [os.fspath(p) for p in paths]
+        urls = [t for t in targets if is_url(t)]
+        # Pages are fetched before the write lock is taken: a slow site must not hold up other writers.
+        pages = self._fetch(urls, report, show, private_hosts) if urls else []
         with self.store.write_lock():
             if self.lexical is not None:
                 self.lexical.sync(self.store)
             recovered = self.store.recover()
             if self.lexical is not None:
                 self.lexical.remove(recovered)
-            files = list(expand(paths, report.skipped))
+            files: list[Path | Document | LoadFailure] = [
+                *expand([t for t in targets if not is_url(t)], report.skipped), *pages
+            ]
             pending: list[_Split] = []
+            limits = Limits(max_bytes=int(self.settings.max_file_mb * 2**20))
             bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
             for item in bar:
                 if isinstance(item, LoadFailure):
                     report.failed.append((item.source, item.reason))
                     continue
                 docs: list[Document] = []
-                for loaded in load(item, Limits(max_bytes=int(self.settings.max_file_mb * 2**20))):
+                for loaded in load(item, limits) if isinstance(item, Path) else [item]:
                     if isinstance(loaded, LoadFailure):
                         report.failed.append((loaded.source, loaded.reason))
                     else:
@@ -101,6 +114,35 @@ class Ingestor:
             if self.lexical is not None:
                 self.lexical.save(self.store.generation())
         return report
+
+    def _fetch(self, urls: list[str], report: IngestReport, show: bool, private_hosts: bool) -> list[Document]:
+        """The documents of the pages and feed entries that are new; the others go into the report."""
+        limits = web.WebLimits.from_settings(self.settings, private_hosts)
+        docs: list[Document] = []
+        texts: dict[str, str] = {}  # text hash -> the source that has it, in this run
+        for url, got, note in web.documents(urls, limits, self._known_urls, show):
+            if isinstance(got, LoadFailure):
+                report.failed.append((got.source, got.reason))
+                continue
+            if got is not None and (same := texts.get(h := got.metadata["text_hash"]) or self._same_text(got)):
+                got, note = None, f"the same text as {same}"
+            if note:
+                report.notes[url] = note
+            if got is None:
+                report.unchanged.append(url)
+            else:
+                texts[h] = url
+                docs.append(got)
+        return docs
+
+    def _known_urls(self, urls: list[str]) -> set[str]:
+        found = self.store.documents_by_id([web.doc_id(u) for u in urls])
+        return {d.source for d in found.values() if d.status == COMMITTED}
+
+    def _same_text(self, doc: Document) -> str:
+        """The source of another indexed document with the same text as this web page, if any."""
+        same = self.store.find_where("text_hash", doc.metadata["text_hash"])
+        return next((d.source for d in same if d.doc_id != doc.doc_id and d.status == COMMITTED), "")
 
     def _split_changed(self, docs: list[Document], report: IngestReport) -> list[_Split]:
         """Split the documents that are new or changed; one index lookup for all of a file's documents."""

@@ -75,10 +75,10 @@ def test_recover_removes_a_half_written_batch(make_assistant: Callable[..., Assi
 
 
 def test_the_summary_counts_in_words_and_names_the_skipped_types() -> None:
-    one = IngestReport(added=["/n/a.txt"], passages=1, skipped=["/n/x.DOCX"])
+    one = IngestReport(added=["/n/a.txt"], passages=1, skipped=["/n/x.ODT"])
     assert (
-        one.summary() == "1 added, 0 unchanged, 0 failed (1 passage added); skipped 1 file of unsupported type (.docx)"
+        one.summary() == "1 added, 0 unchanged, 0 failed (1 passage added); skipped 1 file of unsupported type (.odt)"
     )
-    two = IngestReport(passages=2, skipped=["/n/x.docx", "/n/LICENSE", "/n/y.docx"])
-    assert two.summary().endswith("(2 passages added); skipped 3 files of unsupported types (.docx, no extension)")
-    assert two.to_json()["skipped"] == ["/n/x.docx", "/n/LICENSE", "/n/y.docx"]
+    two = IngestReport(passages=2, skipped=["/n/x.odt", "/n/LICENSE", "/n/y.odt"])
+    assert two.summary().endswith("(2 passages added); skipped 3 files of unsupported types (.odt, no extension)")
+    assert two.to_json()["skipped"] == ["/n/x.odt", "/n/LICENSE", "/n/y.odt"]
