@@ -55,8 +55,9 @@ def _filters(sources: tuple[str, ...], date_from: str | None, date_to: str | Non
     """The filters the flags ask for; a date that is no calendar day, or a range ending before it starts, is a
     BadFlag (it would otherwise exclude every article)."""
     try:
-        # Sources are stored as absolute paths (`file#line` for a jsonl record).
-        return Filters(tuple(os.path.abspath(os.path.expanduser(s)) for s in sources), date_from, date_to)
+        # Sources are stored as absolute paths (`file#line` for a jsonl record), or as URLs.
+        paths = tuple(s if is_url(s) else os.path.abspath(os.path.expanduser(s)) for s in sources)
+        return Filters(paths, date_from, date_to)
     except ValueError as e:
         message = str(e)
         for field, flag in _FILTER_FLAGS.items():
@@ -119,7 +120,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     \b
     Quick start:
       assistant ask "why did Tokayev prefer the CSTO?"   # uses the bundled sample article
-      assistant ingest articles/                          # add your own (txt, md, html, pdf, jsonl, docx)
+      assistant ingest articles/                          # add your own (txt, md, html, pdf, jsonl, docx, odt, epub)
       assistant ask "who mediated between Erdogan and Putin?" --json
     """
     ctx.ensure_object(dict)
@@ -139,7 +140,7 @@ def ingest(
     ctx: click.Context, targets: tuple[str, ...], index_dir: Path | None, chroma_url: str | None, as_json: bool,
     progress: bool | None,
 ) -> None:
-    """Add files or folders (txt, md, html, pdf, jsonl, docx), web pages and RSS/Atom feeds to the index.
+    """Add files or folders (txt, md, html, pdf, jsonl, docx, odt, epub), web pages and RSS/Atom feeds to the index.
 
     Unchanged files and pages are skipped, changed ones replace their old passages, and one that
     cannot be read is reported without stopping the others. A web page's article text is stored,
@@ -223,8 +224,8 @@ def watch(
 @json_option
 @click.option("-k", "--top-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve.")
 @click.option(
-    "--source", "sources", multiple=True, metavar="PATH", help="Answer only from this file (`file#line` for a jsonl "
-    "record). Repeatable.",
+    "--source", "sources", multiple=True, metavar="PATH|URL", help="Answer only from this file (`file#line` for a "
+    "jsonl record) or web page. Repeatable.",
 )
 @click.option("--date-from", metavar="YYYY-MM-DD", help="Answer only from articles dated on or after this day.")
 @click.option("--date-to", metavar="YYYY-MM-DD", help="Answer only from articles dated on or before this day.")

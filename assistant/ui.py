@@ -341,7 +341,7 @@ class ChatApp:
                             file_count="multiple", file_types=UPLOAD_TYPES, label="Add articles", elem_id="upload",
                         )
                         gr.Markdown(
-                            "txt, md, html, pdf, docx or jsonl (one article per line); up to "
+                            "txt, md, html, pdf, docx, odt, epub or jsonl (one article per line); up to "
                             f"{settings.max_upload_mb:g} MB per upload and {settings.max_file_mb:g} MB per article. "
                             "A file with the name of an earlier upload replaces it."
                         )

@@ -108,19 +108,19 @@ def test_help_lists_commands_with_examples() -> None:
 
 def test_a_folder_ingest_reports_the_files_of_unsupported_types(tmp_path: Path) -> None:
     write(tmp_path / "docs" / "a.md", "# Port strike\n\nDock workers walked out on Friday.")
-    write(tmp_path / "docs" / "letter.odt", b"PK\x03\x04")
+    write(tmp_path / "docs" / "letter.rtf", b"PK\x03\x04")
     write(tmp_path / "docs" / "deep" / "data.XYZ", "?")
-    write(tmp_path / "docs" / "notes.odt", b"PK\x03\x04")
+    write(tmp_path / "docs" / "notes.rtf", b"PK\x03\x04")
     write(tmp_path / "docs" / ".DS_Store", b"\x00")  # hidden files are nobody's articles: not reported
     runner, index = CliRunner(), str(tmp_path / "index")
     result = runner.invoke(main, ["ingest", str(tmp_path / "docs"), "--index", index])
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "1 added, 0 unchanged, 0 failed (1 passage added); skipped 3 files of unsupported types (.odt, .xyz)\n"
+        "1 added, 0 unchanged, 0 failed (1 passage added); skipped 3 files of unsupported types (.rtf, .xyz)\n"
     )
     report = json.loads(runner.invoke(main, ["ingest", str(tmp_path / "docs"), "--index", index, "--json"]).output)
-    assert sorted(Path(s).name for s in report["skipped"]) == ["data.XYZ", "letter.odt", "notes.odt"]
-    assert report["summary"].endswith("; skipped 3 files of unsupported types (.odt, .xyz)")
+    assert sorted(Path(s).name for s in report["skipped"]) == ["data.XYZ", "letter.rtf", "notes.rtf"]
+    assert report["summary"].endswith("; skipped 3 files of unsupported types (.rtf, .xyz)")
 
 
 NOT_A_DATE = "not a date (YYYY-MM-DD)"

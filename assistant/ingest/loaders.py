@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
-from assistant.ingest import isolate
+from assistant.ingest import isolate, office
 from assistant.ingest.errors import LoadError, LoadFailure, failure_reason
 from assistant.types import Document, stable_id
 
@@ -229,39 +229,15 @@ def pdf_pages(data: bytes) -> tuple[str, list[str]]:
     return str(title or ""), pages
 
 
-def load_docx(path: Path, limits: Limits) -> Iterator[Document]:
-    data = _read(path, limits.max_bytes)
-    # A .docx is a zip of XML: parsed in the bounded parser process, as a crafted one can inflate without end.
-    title, text = isolate.run(docx_text, data, limits.parse_seconds, limits.parse_memory_mb)
-    yield _document(path, text, title=title or headline(text) or display_name(path.stem))
+def _load_packaged(parse: Callable[[bytes], tuple[str, str]]) -> Callable[[Path, Limits], Iterator[Document]]:
+    """A loader for a zipped format (.docx, .odt, .epub): parsed in the bounded parser process, since a crafted
+    archive can inflate without end."""
 
+    def load_file(path: Path, limits: Limits) -> Iterator[Document]:
+        title, text = isolate.run(parse, _read(path, limits.max_bytes), limits.parse_seconds, limits.parse_memory_mb)
+        yield _document(path, text, title=title or headline(text) or display_name(path.stem))
 
-_DOCX_TITLE_STYLES = ("Title", "Heading 1")
-
-
-def docx_text(data: bytes) -> tuple[str, str]:
-    """(title, text) of a Word file: each paragraph, heading and table row a block, in the document's order; run in
-    the parser process."""
-    import docx
-    from docx.table import Table
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-        title = document.core_properties.title or ""
-        blocks: list[str] = []
-        for block in document.iter_inner_content():
-            if isinstance(block, Table):
-                # A merged cell is returned once per grid column it spans.
-                for row in block.rows:
-                    blocks.append(" | ".join(dict.fromkeys(" ".join(c.text.split()) for c in row.cells)))
-                continue
-            text = block.text.strip()
-            if not title and text and block.style is not None and block.style.name in _DOCX_TITLE_STYLES:
-                title = text
-            blocks.append(text)
-    except Exception as e:  # python-docx fails on malformed files in many ways, as pypdf does
-        raise LoadError(f"not a readable Word file ({failure_reason(e)})") from e
-    return title, "\n\n".join(b for b in blocks if b)
+    return load_file
 
 
 def load_jsonl(path: Path, limits: Limits) -> Iterator[Document | LoadFailure]:
@@ -315,7 +291,9 @@ LOADERS: dict[str, Callable[[Path, Limits], Iterable[Document | LoadFailure]]] =
     ".html": load_html,
     ".htm": load_html,
     ".pdf": load_pdf,
-    ".docx": load_docx,
+    ".docx": _load_packaged(office.docx_text),
+    ".odt": _load_packaged(office.odt_text),
+    ".epub": _load_packaged(office.epub_text),
     ".jsonl": load_jsonl,
 }
 SUPPORTED = tuple(LOADERS)

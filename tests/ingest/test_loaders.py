@@ -113,8 +113,8 @@ def test_jsonl_records_become_documents_and_bad_lines_fail_alone(tmp_path: Path)
 
 
 def test_unsupported_missing_and_empty_files_fail_with_reasons(tmp_path: Path) -> None:
-    [unsupported] = list(load(write(tmp_path / "x.odt", b"PK")))
-    assert isinstance(unsupported, LoadFailure) and "unsupported file type '.odt'" in unsupported.reason
+    [unsupported] = list(load(write(tmp_path / "x.rtf", b"{\\rtf1")))
+    assert isinstance(unsupported, LoadFailure) and "unsupported file type '.rtf'" in unsupported.reason
     [empty] = list(load(write(tmp_path / "e.txt", "  \n")))
     assert isinstance(empty, LoadFailure) and "no text" in empty.reason
     [missing] = list(expand([tmp_path / "nope.txt"]))

@@ -75,10 +75,10 @@ def test_recover_removes_a_half_written_batch(make_assistant: Callable[..., Assi
 
 
 def test_the_summary_counts_in_words_and_names_the_skipped_types() -> None:
-    one = IngestReport(added=["/n/a.txt"], passages=1, skipped=["/n/x.ODT"])
+    one = IngestReport(added=["/n/a.txt"], passages=1, skipped=["/n/x.RTF"])
     assert (
-        one.summary() == "1 added, 0 unchanged, 0 failed (1 passage added); skipped 1 file of unsupported type (.odt)"
+        one.summary() == "1 added, 0 unchanged, 0 failed (1 passage added); skipped 1 file of unsupported type (.rtf)"
     )
-    two = IngestReport(passages=2, skipped=["/n/x.odt", "/n/LICENSE", "/n/y.odt"])
-    assert two.summary().endswith("(2 passages added); skipped 3 files of unsupported types (.odt, no extension)")
-    assert two.to_json()["skipped"] == ["/n/x.odt", "/n/LICENSE", "/n/y.odt"]
+    two = IngestReport(passages=2, skipped=["/n/x.rtf", "/n/LICENSE", "/n/y.rtf"])
+    assert two.summary().endswith("(2 passages added); skipped 3 files of unsupported types (.rtf, no extension)")
+    assert two.to_json()["skipped"] == ["/n/x.rtf", "/n/LICENSE", "/n/y.rtf"]

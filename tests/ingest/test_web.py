@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import queue
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -158,6 +162,28 @@ def test_the_cli_prints_a_line_per_entry_and_a_json_report(tmp_path: Path, site:
     assert report["notes"][site.url("quake.html")] == "already ingested"
     shown = CliRunner().invoke(main, ["show", site.url("harbour.html"), *index])
     assert "The city council voted 9 to 4 on Thursday" in shown.output
+    asked = CliRunner().invoke(
+        main, ["ask", "What did the council approve?", "--source", site.url("harbour.html"), "--json", *index]
+    )
+    assert {c["source"] for c in json.loads(asked.output)["citations"]} == {site.url("harbour.html")}
+
+
+def test_the_watch_command_prints_each_run_until_ctrl_c(tmp_path: Path, site: NewsSite) -> None:
+    command = [sys.executable, "-m", "assistant", "watch", site.url("feed.xml"), "--every", "1s"]
+    proc = subprocess.Popen(
+        [*command, "--index", str(tmp_path / "index")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or []], daemon=True).start()
+    try:
+        _read_until(lines, "3 added, 0 unchanged, 0 failed")
+        site.items.append(FeedItem("fourth.html", "Ferry strike ends", "2024-05-06"))
+        site.pages["/fourth.html"] = _page("Ferry strike ends", "The ferry workers of Kallio ended their strike.")
+        assert _read_until(lines, f"added: {site.url('fourth.html')}")[9:] == f"added: {site.url('fourth.html')}"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and err.splitlines()[-1] == "Stopped."
 
 
 def test_watch_picks_up_a_new_entry(web_bot: Assistant, site: NewsSite) -> None:
@@ -215,6 +241,15 @@ def test_intervals() -> None:
 def _page(title: str, text: str) -> bytes:
     head = f"<html><head><title>{title}</title></head>"
     return f"{head}<body><article><h1>{title}</h1><p>{text}</p></article></body></html>".encode()
+
+
+def _read_until(lines: queue.Queue[str], text: str, seconds: float = 120.0) -> str:
+    """The first line holding `text` (each line starts with the run's time, HH:MM:SS)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        line = lines.get(timeout=max(0.1, deadline - time.monotonic())).rstrip("\n")
+        if text in line:
+            return line
 
 
 def _wait(done: Callable[[], bool], seconds: float = 30.0) -> None:
