@@ -1,7 +1,7 @@
 """assistant: question answering over news articles, with exact cited spans."""
 
-from assistant.settings import Settings  # noqa: I001  (first: it switches the libraries offline)
 from assistant.app import Assistant
+from assistant.settings import Settings
 from assistant.types import Answer, Citation, Document, Filters, IngestReport, Passage, ScoredPassage
 
 __all__ = [

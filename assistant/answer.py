@@ -18,14 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer_types import ENTITY_LABELS, Kind, Located, QuestionType, locate, question_type
-from assistant.embeddings import Entity, get_ner
+from assistant.answer_types import ENTITY_LABELS, AnswerSpan, Kind, QuestionType, locate, question_type
 from assistant.evidence import EvidenceScorer, ScoredSentence
 from assistant.models.reader import ReaderModel, get_reader, reader_settings, uses_reader
+from assistant.models.spacy_pipeline import Entity, get_ner
 from assistant.settings import Settings
 from assistant.types import NOT_SAID, Answer, Citation, ScoredPassage, Sentence
 
-Ner = Callable[[str], list[Entity]]
+EntityRecognizer = Callable[[str], list[Entity]]
 ABSTAIN_TEXT = f"{NOT_SAID} None of the passages found answers this question closely enough."
 ABSTAIN_TYPE_TEXT = NOT_SAID + " The passages found do not state the {what} this question asks for."
 ABSTAIN_MENTION_TEXT = NOT_SAID + " None of them mentions {what}."
@@ -42,7 +42,7 @@ class ExtractiveAnswerer:
         self.settings = settings
         if settings.ner not in ("spacy", "rules"):
             raise ValueError(f"ner must be spacy or rules, not {settings.ner!r}")
-        self.ner: Ner | None = _ner_on_first_use if settings.ner == "spacy" else None
+        self.ner: EntityRecognizer | None = _ner_on_first_use if settings.ner == "spacy" else None
         self._reader_path = settings.reader if uses_reader(settings) else None
         self.min_margin = reader_min_margin(settings)
 
@@ -201,7 +201,9 @@ def _ner_on_first_use(text: str) -> list[Entity]:
     return get_ner()(text)
 
 
-def short_answer(sentence: Sentence, question: str, qtype: QuestionType, ner: Ner | None = None) -> Located | None:
+def short_answer(
+    sentence: Sentence, question: str, qtype: QuestionType, ner: EntityRecognizer | None = None
+) -> AnswerSpan | None:
     """Where in the sentence the short answer is (offsets into `sentence.text`)."""
     entities = ner(sentence.text) if ner is not None and qtype.kind in ENTITY_LABELS else None
     return locate(sentence.text, question, qtype, entities=entities)

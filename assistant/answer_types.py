@@ -480,7 +480,7 @@ def typed_candidates(toks: list[Token], qtype: QuestionType) -> list[tuple[int, 
 
 
 @dataclass(frozen=True)
-class Located:
+class AnswerSpan:
     """A short answer inside a sentence: character offsets relative to the sentence text."""
 
     start: int
@@ -522,7 +522,7 @@ def locate(
     qtype: QuestionType,
     typed_only: bool = False,
     entities: list[tuple[int, int, str]] | None = None,
-) -> Located | None:
+) -> AnswerSpan | None:
     """The short answer in `sentence`: a typed candidate not in the question, closest to the question's words.
 
     With `entities` (from a named-entity recognizer) those are the candidates, the rules the fallback
@@ -556,7 +556,7 @@ def locate(
         end -= 2  # "Manning's problems": the name, not its possessive ending
     elif b == len(toks) and (re.search(r"\w{3}\.$", last.text) or last.text[:-1].lower() in _SPANS | UNITS):
         end -= 1  # the sentence's full stop, not an abbreviation's ("Jr."), also after a unit ("35 km.")
-    return Located(toks[a].start, end)
+    return AnswerSpan(toks[a].start, end)
 
 
 def asked_things(question: str) -> str | None:

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.app import MAX_QUESTION_CHARS, Assistant
 from assistant.auth import Credentials, LoginThrottle, allowed
-from assistant.chat import turns
+from assistant.followup import turns
 from assistant.types import Filters
 
 MAX_K = 100

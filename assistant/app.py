@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from assistant.answer import ExtractiveAnswerer, answer_pieces
-from assistant.chat import resolve
-from assistant.embeddings import get_embedder
 from assistant.evidence import EvidenceScorer
+from assistant.followup import resolve
 from assistant.generate import GenerativeAnswerer
+from assistant.ingest import isolate
 from assistant.ingest.pipeline import Ingestor
 from assistant.lexical import LexicalIndex
+from assistant.models.embedder import Embedder, get_embedder
+from assistant.models.embedder import identity as embedder_identity
 from assistant.rerank import make_reranker
 from assistant.retrieval import DenseRetriever, HybridRetriever, NoMatchingArticles, Retriever
 from assistant.settings import BACKENDS, Settings
@@ -27,6 +30,7 @@ from assistant.store import DocumentInfo, Store
 from assistant.types import NOT_SAID, Answer, Filters, IngestReport, ScoredPassage
 
 MAX_QUESTION_CHARS = 2000
+T = TypeVar("T")
 
 
 class QuestionError(ValueError):
@@ -65,22 +69,14 @@ class Assistant:
     ) -> None:
         base = settings or Settings.from_env()
         self.settings = base.replace(index_dir=Path(index_dir) if index_dir is not None else None, **overrides)
-        self.embedder = get_embedder(
-            self.settings.model, self.settings.embed_backend, self.settings.embed_threads, self.settings.cache_dir
-        )
-        self.store = Store(self.settings, self.embedder.name, self.embedder.dimension)
+        # Opening is cheap: the index is opened and checked against the model's name and size (read from its
+        # files), and each part below (the model, BM25, retrieval) is made when first used. `stats` loads no model.
+        name, dimension = embedder_identity(self.settings.model, self.settings.embed_backend)
+        self.store = Store(self.settings, name, dimension)
         self.store.recover_if_idle()
-        # The BM25 index is a local cache of the store: beside an embedded index, in the cache folder for a server.
-        self.lexical = LexicalIndex.open(self.store.local_cache_path(f"lexical/{self.settings.collection}"), self.store)
-        scorer = EvidenceScorer(self.store, self.lexical, self.settings)
-        self._retriever: Retriever = (
-            DenseRetriever(self.store)
-            if self.settings.retrieval == "dense" and not self.settings.rerank
-            else HybridRetriever(self.store, self.lexical, self.settings, make_reranker(self.settings, scorer))
-        )
-        self._answerer = ExtractiveAnswerer(scorer, self.settings)
-        # Questions are embedded in these threads (they start on first use), see `_embed_meanwhile`.
-        self._embedding = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="embed")
+        self._parts: dict[str, Any] = {}
+        self._opening = threading.RLock()
+        self._closed = False
         # One answerer per model backend, so each call may pick its own (a chat user switching models).
         # Creating them is cheap: each loads its model on first use.
         self._generators = {
@@ -88,6 +84,73 @@ class Assistant:
             for b in BACKENDS
             if b != "extractive"
         }
+
+    def _part(self, name: str, make: Callable[[], T]) -> T:
+        """The part `name`, made on first use (once, whichever thread asks first)."""
+        part = self._parts.get(name)
+        if part is None:
+            with self._opening:
+                if self._closed:
+                    raise RuntimeError("this Assistant was closed")
+                part = self._parts.get(name)
+                if part is None:
+                    part = self._parts[name] = make()
+        return cast(T, part)
+
+    @property
+    def embedder(self) -> Embedder:
+        s = self.settings
+        return self._part("embedder", lambda: get_embedder(s.model, s.embed_backend, s.embed_threads, s.cache_dir))
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index: a local cache of the store, beside an embedded index, in the cache folder for a server."""
+        path = self.store.local_cache_path(f"lexical/{self.settings.collection}")
+        return self._part("lexical", lambda: LexicalIndex.open(path, self.store))
+
+    @property
+    def _retriever(self) -> Retriever:
+        return self._pipeline[0]
+
+    @property
+    def _answerer(self) -> ExtractiveAnswerer:
+        return self._pipeline[1]
+
+    @property
+    def _pipeline(self) -> tuple[Retriever, ExtractiveAnswerer]:
+        def make() -> tuple[Retriever, ExtractiveAnswerer]:
+            scorer = EvidenceScorer(self.store, self.lexical, self.settings)
+            retriever: Retriever = (
+                DenseRetriever(self.store)
+                if self.settings.retrieval == "dense" and not self.settings.rerank
+                else HybridRetriever(self.store, self.lexical, self.settings, make_reranker(self.settings, scorer))
+            )
+            return retriever, ExtractiveAnswerer(scorer, self.settings)
+
+        return self._part("pipeline", make)
+
+    @property
+    def _embedding(self) -> ThreadPoolExecutor:
+        """Questions are embedded in these threads, see `_embed_meanwhile`."""
+        return self._part("embedding", lambda: ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="embed"))
+
+    def close(self) -> None:
+        """Release what this assistant opened: its threads, the Chroma client, the caches' files and the parser
+        process. Models stay loaded for the process (they are shared). Closing twice is harmless."""
+        with self._opening:
+            parts, self._parts, self._closed = self._parts, {}, True
+        if "embedding" in parts:
+            parts["embedding"].shutdown(wait=True)
+        if "pipeline" in parts:
+            parts["pipeline"][0].close()
+        self.store.close()
+        isolate.stop()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- indexing -----------------------------------------------------------------------------
 

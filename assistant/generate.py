@@ -21,7 +21,7 @@ from typing import Any
 
 from assistant import prompts
 from assistant.answer import ABSTAIN_TEXT, answer_pieces, cite, set_short_answer
-from assistant.chat import turns
+from assistant.followup import turns
 from assistant.llm import ChatModel, LLMError, Message, chat_model, complete
 from assistant.settings import Settings
 from assistant.types import Answer, ScoredPassage, Sentence

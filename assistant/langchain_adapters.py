@@ -13,7 +13,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import ensure_config
 
-from assistant.embeddings import Embedder
+from assistant.models.embedder import Embedder
 from assistant.types import Answer, Filters, ScoredPassage
 
 

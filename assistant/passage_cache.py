@@ -48,6 +48,10 @@ class PassageCache:
                 damaged.unlink(missing_ok=True)
             self._db = _connect(path)
 
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
     @property
     def filled(self) -> bool:
         """Every passage of the index was copied in once (later writes keep it so)."""

@@ -1,7 +1,7 @@
 """Reranking the fused candidates: our own evidence signals by default, a local cross-encoder when configured.
 
 Set `ASSISTANT_RERANKER` to a local sentence-transformers CrossEncoder folder to use it; models are
-loaded by `assistant.embeddings` only, and never downloaded.
+loaded by `assistant.models.cross_encoder` only, and never downloaded.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Protocol
 import numpy as np
 
 from assistant.answer_types import question_type
-from assistant.embeddings import CrossEncoderModel, get_cross_encoder
 from assistant.evidence import EvidenceScorer
+from assistant.models.cross_encoder import CrossEncoderModel, get_cross_encoder
 from assistant.settings import Settings
 from assistant.types import ScoredPassage
 

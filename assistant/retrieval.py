@@ -51,12 +51,19 @@ class Retriever(Protocol):
         """The passages most likely to answer, best first; NoMatchingArticles when `filters` allow none."""
         ...
 
+    def close(self) -> None:
+        """Stop the threads it started, if any."""
+        ...
+
 
 class DenseRetriever:
     """Nearest passages by cosine similarity of their embeddings to the question's."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    def close(self) -> None:
+        pass
 
     def retrieve(self, question: str, vector: Vector, k: int, filters: Filters | None = None) -> list[ScoredPassage]:
         found = self.store.query_passages(ready(vector), k, filters)
@@ -106,6 +113,10 @@ class HybridRetriever:
             if settings.retrieval_threads > 1
             else None
         )
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     def _fresh(self) -> None:
         """Follow writes by other processes; against a shared server, check the store now and then."""

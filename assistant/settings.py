@@ -8,23 +8,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
-# Offline by default: set before chromadb, huggingface or gradio are imported anywhere.
-_OFFLINE_ENV = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "ANONYMIZED_TELEMETRY": "False",
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "TOKENIZERS_PARALLELISM": "false",
-    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    "TRANSFORMERS_VERBOSITY": "error",
-}
-for _key, _value in _OFFLINE_ENV.items():
-    os.environ.setdefault(_key, _value)
-# OpenMP threads that spin while they wait steal the CPU from each other on a small shared machine: embedding one
-# question took ~0.5 s instead of ~0.05 s under load. torch reads this once when it loads, so it is set here.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("extractive", "llamacpp", "openai")
 LLM_MODES = ("reader", "writer")

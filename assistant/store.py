@@ -156,6 +156,11 @@ class Store:
         if not self._cache.filled:
             self._fill_cache()
 
+    def close(self) -> None:
+        """Close the Chroma client (its files or connections) and the passage cache."""
+        self._cache.close()
+        self._client.close()
+
     @property
     def location(self) -> str:
         return self.settings.chroma_url or str(self.settings.index_dir)

@@ -30,7 +30,7 @@ _FOLD = str.maketrans(
 
 
 @dataclass(frozen=True)
-class Located:
+class QuoteMatch:
     """Where a quote is in the source: `text[start:end]`, found by `match` with similarity `score` (0..100)."""
 
     start: int
@@ -73,7 +73,7 @@ def locate_quote(
     *,
     min_score: float = 90.0,
     min_chars: int = 8,
-) -> Located | None:
+) -> QuoteMatch | None:
     """The span of `text` that `quote` was copied from, or None if no span matches well enough.
 
     Each way of matching is tried in `window` (the cited passage) first, then in the whole `text`.
@@ -91,9 +91,9 @@ def locate_quote(
     return None
 
 
-def _exact(quote: str, text: str, region: tuple[int, int], min_score: float) -> Located | None:
+def _exact(quote: str, text: str, region: tuple[int, int], min_score: float) -> QuoteMatch | None:
     i = text.find(quote, *region)
-    return Located(i, i + len(quote), "exact", 100.0) if i >= 0 else None
+    return QuoteMatch(i, i + len(quote), "exact", 100.0) if i >= 0 else None
 
 
 def _folded_region(text: str, region: tuple[int, int]) -> tuple[str, tuple[int, ...], int]:
@@ -108,16 +108,16 @@ def _span(index: tuple[int, ...], offset: int, i: int, j: int) -> tuple[int, int
     return index[offset + i], index[offset + j - 1] + 1
 
 
-def _normalized(quote: str, text: str, region: tuple[int, int], min_score: float) -> Located | None:
+def _normalized(quote: str, text: str, region: tuple[int, int], min_score: float) -> QuoteMatch | None:
     folded_quote = normalize(quote)[0]
     folded, index, offset = _folded_region(text, region)
     i = folded.find(folded_quote)
     if i < 0:
         return None
-    return Located(*_span(index, offset, i, i + len(folded_quote)), "normalized", 100.0)
+    return QuoteMatch(*_span(index, offset, i, i + len(folded_quote)), "normalized", 100.0)
 
 
-def _fuzzy(quote: str, text: str, region: tuple[int, int], min_score: float) -> Located | None:
+def _fuzzy(quote: str, text: str, region: tuple[int, int], min_score: float) -> QuoteMatch | None:
     folded_quote = normalize(quote)[0]
     folded, index, offset = _folded_region(text, region)
     if not folded:
@@ -146,7 +146,7 @@ def _fuzzy(quote: str, text: str, region: tuple[int, int], min_score: float) -> 
                 best, span = key, (a, b)
     if best is None or best[0] < min_score:
         return None
-    return Located(*_span(index, offset, *span), "fuzzy", round(best[0], 2))
+    return QuoteMatch(*_span(index, offset, *span), "fuzzy", round(best[0], 2))
 
 
 def _boundaries(folded: str, lo: int, hi: int, *, start: bool) -> list[int]:

@@ -15,7 +15,7 @@ from typing import Any
 from common import CACHE, ROOT, load_average, settings, squad_paragraphs_and_questions, table, write_json
 
 from assistant.app import Assistant
-from assistant.embeddings import get_embedder
+from assistant.models.embedder import get_embedder
 from benchmarks.corpus import sentence_pool
 
 # (backend, threads): threads 0 lets the runtime use every core.

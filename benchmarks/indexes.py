@@ -19,7 +19,7 @@ import numpy as np
 from common import CACHE, settings
 
 from assistant.app import Assistant
-from assistant.embeddings import Embedder, resolve_backend
+from assistant.models.embedder import Embedder, resolve_backend
 from benchmarks.corpus import sentence_pool, write_corpus
 
 POOL_SIZE = 12000

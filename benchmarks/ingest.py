@@ -18,9 +18,9 @@ from typing import Any
 from common import ROOT, load_average, peak_rss_mb, scratch_dir, settings, table, write_json
 
 from assistant.app import Assistant
-from assistant.embeddings import Embedder
 from assistant.ingest.loaders import load
 from assistant.ingest.splitter import split_document
+from assistant.models.embedder import Embedder
 from benchmarks.corpus import sentence_pool, write_corpus
 from benchmarks.indexes import PASSAGES_PER_ARTICLE, POOL_SIZE
 

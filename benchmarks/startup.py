@@ -1,4 +1,4 @@
-"""Cold start and memory: `assistant ask` (and `assistant chat` until it serves, when present) on an existing index.
+"""Cold start and memory: `assistant ask`, `assistant stats` and `assistant chat` (until it serves) on an index.
 
     python benchmarks/startup.py [--sizes 1000 100000] [--runs 3]
 
@@ -71,6 +71,12 @@ def measure(size: int, runs: int) -> list[dict[str, Any]]:
     if any(code != 0 for *_, code in results):
         raise RuntimeError(f"assistant ask failed on {index}")
     rows.append(_row(passages, "assistant ask (cold process, to exit)", results))
+    # Counting opens the index only: no model is loaded (tests/test_app.py checks it).
+    stats = [sys.executable, "-m", "assistant", "stats", "--index", index, "--json"]
+    results = [_run(stats) for _ in range(runs)]
+    if any(code != 0 for *_, code in results):
+        raise RuntimeError(f"assistant stats failed on {index}")
+    rows.append(_row(passages, "assistant stats (cold process, to exit)", results))
     if has_chat():
         port = _free_port()
         chat = [sys.executable, "-m", "assistant", "chat", "--index", index, "--port", str(port)]

@@ -74,7 +74,7 @@ def save_tiny_bert(folder: Path, head: str, **config: Any) -> Path:
     import torch
     import transformers
 
-    from assistant.embeddings import model_path
+    from assistant.models.embedder import model_path
     from assistant.settings import PACKAGED_MODEL
 
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(model_path(PACKAGED_MODEL)), local_files_only=True)

@@ -1,5 +1,11 @@
+import contextlib
+import gc
 import json
+import os
 import shutil
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -7,8 +13,9 @@ import pytest
 
 from assistant import Assistant, Filters
 from assistant.app import QuestionError, sample_path
-from assistant.embeddings import get_ner, model_path
+from assistant.models.embedder import model_path
 from assistant.models.reader import get_reader
+from assistant.models.spacy_pipeline import get_ner
 from assistant.store import ModelMismatchError
 from tests.conftest import SAMPLE_QUESTION, SAMPLE_SENTENCE, write
 
@@ -137,3 +144,44 @@ def test_warm_up_loads_what_the_first_answer_needs(
     get_reader.cache_clear()
     bot.warm_up()
     assert (get_reader.cache_info().currsize, get_ner.cache_info().currsize) == (readers, ners)
+
+
+def _open_files_and_threads() -> tuple[set[str], set[str]]:
+    """What this process holds open: file descriptors (by what they point to) and live threads."""
+    gc.collect()  # a memory-mapped file is released when its array is collected
+    fds = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor is gone by now
+            fds.add(f"{fd} {os.readlink(f'/proc/self/fd/{fd}')}")
+    return fds, {f"{t.name} {t.ident}" for t in threading.enumerate()}
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files through /proc (Linux)")
+def test_an_assistant_closes_everything_it_opened(tmp_path: Path) -> None:
+    # The libraries' own once-per-process setup (model loading, Chroma's runtime) happens in a first one.
+    with Assistant(index_dir=tmp_path / "warm") as warm:
+        warm.ingest([sample_path()], progress=False)
+        warm.ask(SAMPLE_QUESTION)
+    before = _open_files_and_threads()
+    with Assistant(index_dir=tmp_path / "index", retrieval_threads=2) as bot:
+        bot.ingest([sample_path(), write(tmp_path / "page.html", "<p>The ferry to Osk sails twice a day.</p>")])
+        assert SAMPLE_SENTENCE in [c.text for c in bot.ask(SAMPLE_QUESTION).citations]
+        during = _open_files_and_threads()
+        assert any(str(tmp_path / "index") in fd for fd in during[0])
+    assert _open_files_and_threads() == before
+    with pytest.raises(RuntimeError, match="this Assistant was closed"):
+        bot.ask(SAMPLE_QUESTION)
+    bot.close()  # twice is harmless
+
+
+def test_opening_an_index_and_counting_it_loads_no_model(tmp_path: Path) -> None:
+    Assistant(index_dir=tmp_path / "index").ingest([sample_path()], progress=False)
+    script = (
+        "import sys; from assistant import Assistant; bot = Assistant(index_dir=sys.argv[1]); print(bot.stats()); "
+        "print(sorted(m for m in ('onnxruntime', 'torch', 'sentence_transformers', 'tokenizers', 'spacy') "
+        "if m in sys.modules))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "index")], capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.splitlines() == ["{'documents': 1, 'passages': 15}", "[]"]

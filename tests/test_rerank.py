@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.embeddings import get_cross_encoder
+from assistant.models.cross_encoder import get_cross_encoder
 from tests.conftest import save_tiny_bert, write
 
 

@@ -135,6 +135,15 @@ _lock = threading.Lock()
 _child: _Child | None = None
 
 
+def stop() -> None:
+    """Stop the parser process, if one runs (the next parse starts another)."""
+    global _child
+    with _lock:
+        if _child is not None:
+            _child.stop()
+            _child = None
+
+
 def serve() -> None:
     """The child: answer each pickled (func, arg, memory_mb) with (True, result) or (False, a one-line reason)."""
     # Ctrl-C reaches the whole process group; the parent decides, and stops this process.

@@ -7,14 +7,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-# The PyPI build of ONNX Runtime sends usage events (1DS, to mobile.events.data.microsoft.com) and keeps a
-# device id in ~/.cache/Microsoft. It reads this switch when it is imported; disable_telemetry_events() alone,
-# called later, did not stop the lookups (strace, issue 20). Every import of onnxruntime goes through here.
-os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+from assistant.models import offline_env
 
 
 def runtime() -> ModuleType:
     """The onnxruntime module, imported with its telemetry off."""
+    # The PyPI build of ONNX Runtime sends usage events (1DS, to mobile.events.data.microsoft.com) and keeps a
+    # device id in ~/.cache/Microsoft. It reads this switch when it is imported; disable_telemetry_events() alone,
+    # called later, did not stop the lookups (strace, issue 20). Every import of onnxruntime goes through here.
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    offline_env()
     import onnxruntime
 
     onnxruntime.disable_telemetry_events()

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from assistant.models import offline_env
+
 if TYPE_CHECKING:
     from assistant.settings import Settings
 
@@ -96,6 +98,7 @@ class OnnxReader:
     """The reader as an ONNX graph with a `tokenizers` tokenizer: no torch or transformers at run time."""
 
     def __init__(self, folder: Path, max_answer_tokens: int = 30, threads: int = 0) -> None:
+        offline_env()
         from tokenizers import Tokenizer
 
         from assistant.models.onnx import session
@@ -151,6 +154,7 @@ class TransformersReader:
     WINDOW, STRIDE = 384, 96
 
     def __init__(self, path: Path, max_answer_tokens: int = 30) -> None:
+        offline_env()
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
         self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 from assistant import Assistant
-from assistant.chat import resolve, turns
 from assistant.evaluation.runner import run_eval
 from assistant.evaluation.sets import read_set
+from assistant.followup import resolve, turns
 from assistant.settings import Settings
 from assistant.types import Answer
 

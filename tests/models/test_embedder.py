@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embeddings import get_embedder, onnx_file, resolve_backend
+from assistant.models.embedder import get_embedder, onnx_file, resolve_backend
 from assistant.settings import PACKAGED_MODEL
 
 TEXTS = [

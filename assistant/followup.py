@@ -28,7 +28,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from assistant.embeddings import Parse, Word, get_parser
+from assistant.models.spacy_pipeline import Parse, Word, get_parser
 
 # How many turns back a pronoun may find what it stands for, and a "What about X?" the question to ask again.
 LOOKBACK = 3
