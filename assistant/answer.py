@@ -105,8 +105,11 @@ class ExtractiveAnswerer:
                 text = ABSTAIN_TYPE_TEXT.format(what="date" if qtype.kind is Kind.DATE else "number")
             return Answer(question, text, abstained=True, passages=passages)
         if qtype.kind is Kind.EXPLANATION:
-            chosen = [r.sentence for r in ranked[: self.settings.max_answer_sentences]
-                      if r.score >= best.score - EXTRA_SENTENCE_MARGIN]
+            chosen = [
+                r.sentence
+                for r in ranked[: self.settings.max_answer_sentences]
+                if r.score >= best.score - EXTRA_SENTENCE_MARGIN
+            ]
             return cite(question, chosen, passages)
         answer = cite(question, [best.sentence], passages)
         if found := short_answer(best.sentence, question, qtype, self.ner):
@@ -159,8 +162,12 @@ class ExtractiveAnswerer:
             return None
         start = max(start, sentence.start)
         # A sentence the article repeats (a reprinted paragraph) is cited where it is first told.
-        tellings = [s for sp in passages for s in sp.passage.sentences()
-                    if s.doc_id == sentence.doc_id and s.text == sentence.text]  # fmt: skip
+        tellings = [
+            s
+            for sp in passages
+            for s in sp.passage.sentences()
+            if s.doc_id == sentence.doc_id and s.text == sentence.text
+        ]
         first = min(tellings, key=lambda s: s.start)
         shift = first.start - sentence.start
         return Read(first, start + shift, end + shift, top.margin)

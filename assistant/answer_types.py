@@ -38,7 +38,10 @@ _CURRENCIES = frozenset(
 _SHARES = frozenset("percent per cent %".split())
 # Words that complete a quantity ("17 seconds", "$1.2 billion", "40 percent").
 UNITS = (
-    _SHARES | _TIME_UNITS | _LENGTH_UNITS | _CURRENCIES
+    _SHARES
+    | _TIME_UNITS
+    | _LENGTH_UNITS
+    | _CURRENCIES
     | frozenset("points point tons tonnes people times million billion trillion thousand hundred".split())
 )
 # Offices whose holder "who is the ...?" asks for.
@@ -122,37 +125,140 @@ def tokens(text: str) -> list[Token]:
 
 
 _QUANTITY_AFTER_HOW = {
-    "many", "much", "long", "old", "far", "big", "large", "tall", "high", "often", "fast", "deep", "wide", "heavy",
+    "many",
+    "much",
+    "long",
+    "old",
+    "far",
+    "big",
+    "large",
+    "tall",
+    "high",
+    "often",
+    "fast",
+    "deep",
+    "wide",
+    "heavy",
 }
 # "How deep/wide/tall": a length.
 _LENGTH_AFTER_HOW = {"deep", "wide", "tall"}
 # The noun of each "how <adjective>" quantity.
 _DIMENSIONS = {
-    "deep": "depth", "wide": "width", "tall": "height", "high": "height", "long": "length", "old": "age",
-    "far": "distance", "heavy": "weight", "big": "size", "large": "size",
+    "deep": "depth",
+    "wide": "width",
+    "tall": "height",
+    "high": "height",
+    "long": "length",
+    "old": "age",
+    "far": "distance",
+    "heavy": "weight",
+    "big": "size",
+    "large": "size",
 }
 _DATE_NOUNS = {"year", "date", "day", "month", "decade", "century", "time"}
 _PLACE_NOUNS = {"city", "country", "countries", "state", "place", "region", "town", "province", "stadium", "venue"}
 _PERSON_NOUNS = {"person", "player", "man", "woman", "people", "president", "leader", "team", "company"}
 # Nouns whose value is a quantity: "what was the average cost", "what was his passer rating".
 _NUMBER_NOUNS = {
-    "number", "amount", "percentage", "percent", "score", "age", "cost", "price", "rating", "total", "sum",
-    "population", "count", "rate", "salary", "budget", "revenue", "distance", "length", "height", "weight",
-    "margin", "temperature", "attendance", "worth", "fee", "fine", "toll", "tally", "profit", "profits", "loss",
-    "losses", "earnings", "sales", "income", "turnover", "dividend", "wage", "wages", "debt", "deficit", "surplus",
-    "inflation", "unemployment", "growth", "turnout",
+    "number",
+    "amount",
+    "percentage",
+    "percent",
+    "score",
+    "age",
+    "cost",
+    "price",
+    "rating",
+    "total",
+    "sum",
+    "population",
+    "count",
+    "rate",
+    "salary",
+    "budget",
+    "revenue",
+    "distance",
+    "length",
+    "height",
+    "weight",
+    "margin",
+    "temperature",
+    "attendance",
+    "worth",
+    "fee",
+    "fine",
+    "toll",
+    "tally",
+    "profit",
+    "profits",
+    "loss",
+    "losses",
+    "earnings",
+    "sales",
+    "income",
+    "turnover",
+    "dividend",
+    "wage",
+    "wages",
+    "debt",
+    "deficit",
+    "surplus",
+    "inflation",
+    "unemployment",
+    "growth",
+    "turnout",
 }
 # Number nouns whose value is a sum of money, never a share: "what was the share price" is not "4.2 percent".
 _MONEY_NOUNS = {
-    "cost", "price", "salary", "budget", "revenue", "worth", "fee", "fine", "profit", "profits", "loss", "losses",
-    "earnings", "sales", "income", "turnover", "dividend", "wage", "wages",
+    "cost",
+    "price",
+    "salary",
+    "budget",
+    "revenue",
+    "worth",
+    "fee",
+    "fine",
+    "profit",
+    "profits",
+    "loss",
+    "losses",
+    "earnings",
+    "sales",
+    "income",
+    "turnover",
+    "dividend",
+    "wage",
+    "wages",
 }
 # Verbs that make "what <verb> ..." ask for an event or its cause, told in sentences: "What happened in 2015?",
 # "What led to the crisis?".
 _EVENT_VERBS = {
-    "happen", "happens", "happened", "cause", "causes", "caused", "led", "leads", "prompted", "prompts",
-    "triggered", "triggers", "sparked", "sparks", "motivated", "motivates", "helped", "helps", "drove", "drives",
-    "boosted", "boosts", "hurt", "hurts", "fuelled", "fueled",
+    "happen",
+    "happens",
+    "happened",
+    "cause",
+    "causes",
+    "caused",
+    "led",
+    "leads",
+    "prompted",
+    "prompts",
+    "triggered",
+    "triggers",
+    "sparked",
+    "sparks",
+    "motivated",
+    "motivates",
+    "helped",
+    "helps",
+    "drove",
+    "drives",
+    "boosted",
+    "boosts",
+    "hurt",
+    "hurts",
+    "fuelled",
+    "fueled",
 }
 # Nouns that only introduce what is asked for: "what is the name of the trophy" asks for a trophy.
 _NAMING_NOUNS = {"name", "title", "term", "nickname"}
@@ -273,8 +379,8 @@ def names(toks: list[Token]) -> list[tuple[int, int]]:
         while j < len(toks):
             if _is_name_word(toks[j], False):
                 j += 1
-            elif toks[j].folded in ("of", "de", "the", "and") and j + 1 < len(toks) and _is_name_word(
-                toks[j + 1], False
+            elif (
+                toks[j].folded in ("of", "de", "the", "and") and j + 1 < len(toks) and _is_name_word(toks[j + 1], False)
             ):
                 j += 2
             else:
@@ -296,8 +402,7 @@ def _is_compound_quantity(tok: Token) -> bool:
     parts = tok.folded.split("-")
     if len(parts) == 2 and parts[1] == "long" and parts[0] in _SPANS:
         return True
-    return (len(parts) > 1 and (parts[0] in NUMBER_WORDS or parts[0].isdigit())
-            and any(p in UNITS for p in parts[1:]))  # fmt: skip
+    return len(parts) > 1 and (parts[0] in NUMBER_WORDS or parts[0].isdigit()) and any(p in UNITS for p in parts[1:])
 
 
 def _fitting_quantities(
@@ -330,8 +435,15 @@ def _fitting_quantities(
         compound = any(_is_compound_quantity(t) for t in toks[a:b])
         # "60 seats" is no number of votes.
         nxt = toks[b] if b < len(toks) else None
-        other = (nxt is not None and nxt.folded.isalpha() and nxt.text.islower() and nxt.folded.endswith("s")
-                 and nxt.folded not in STOPWORDS and nxt.folded not in UNITS and nxt.stemmed not in asked)  # fmt: skip
+        other = (
+            nxt is not None
+            and nxt.folded.isalpha()
+            and nxt.text.islower()
+            and nxt.folded.endswith("s")
+            and nxt.folded not in STOPWORDS
+            and nxt.folded not in UNITS
+            and nxt.stemmed not in asked
+        )
         if not money and not fraction and not other and not (compound and not any(stem(w) in asked for w in words)):
             kept.append((a, b))
     return kept
@@ -346,8 +458,9 @@ def quantities(toks: list[Token]) -> list[tuple[int, int]]:
             i += 1
             continue
         j = i + 1
-        while j < len(toks) and (_is_number(toks[j]) or toks[j].folded in ("and", "to") and j + 1 < len(toks)
-                                 and _is_number(toks[j + 1])):
+        while j < len(toks) and (
+            _is_number(toks[j]) or toks[j].folded in ("and", "to") and j + 1 < len(toks) and _is_number(toks[j + 1])
+        ):
             j += 1
         if j < len(toks) and toks[j].folded in UNITS:
             j += 1
@@ -446,8 +559,9 @@ def _telling_modifiers(
         while a < end and a in nationalities:
             a += 1  # "the Russian S-400": the nationality only describes it
         words = range(a, end)
-        plain = all(toks[i].text[0].isdigit() or toks[i].folded in UNITS or _is_name_word(toks[i], False)
-                    for i in words)  # fmt: skip
+        plain = all(
+            toks[i].text[0].isdigit() or toks[i].folded in UNITS or _is_name_word(toks[i], False) for i in words
+        )
         new = any(i not in nationalities and toks[i].stemmed not in asked for i in words)
         if words and plain and new:
             out.append((a, end))

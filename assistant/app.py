@@ -218,9 +218,7 @@ class Assistant:
         """Embed the question in a worker thread while retrieval starts on what needs no vector (BM25)."""
         return self._embedding.submit(self.embed_question, question)
 
-    def retrieve(
-        self, question: str, k: int | None = None, filters: Filters | None = None
-    ) -> list[ScoredPassage]:
+    def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[ScoredPassage]:
         """The passages most likely to answer `question`, best first (none when the filters allow no article)."""
         question = clean_question(question)
         try:
@@ -276,8 +274,9 @@ class Assistant:
             passages = self._retriever.retrieve(query, vector, k or self.settings.top_k, filters)
         except NoMatchingArticles as e:
             # Not "no passage answers closely enough": nothing was searched, and no model is asked.
-            answer = Answer(question, f"{NOT_SAID} {e}", abstained=True, resolved_question=resolved,
-                            no_matching_articles=True)  # fmt: skip
+            answer = Answer(
+                question, f"{NOT_SAID} {e}", abstained=True, resolved_question=resolved, no_matching_articles=True
+            )
             yield from answer_pieces(answer)
             yield answer
             return

@@ -137,7 +137,11 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.pass_context
 @friendly_errors
 def ingest(
-    ctx: click.Context, targets: tuple[str, ...], index_dir: Path | None, chroma_url: str | None, as_json: bool,
+    ctx: click.Context,
+    targets: tuple[str, ...],
+    index_dir: Path | None,
+    chroma_url: str | None,
+    as_json: bool,
     progress: bool | None,
 ) -> None:
     """Add files or folders (txt, md, html, pdf, jsonl, docx, odt, epub), web pages and RSS/Atom feeds to the index.
@@ -175,7 +179,10 @@ def _echo_report(report: IngestReport, prefix: str = "") -> None:
 @main.command()
 @click.argument("targets", nargs=-1, required=True, metavar="FEED_URL|FOLDER...")
 @click.option(
-    "--every", default="15m", show_default=True, metavar="INTERVAL",
+    "--every",
+    default="15m",
+    show_default=True,
+    metavar="INTERVAL",
     help="How often to ingest the targets again (30s, 15m, 2h); a folder's changes are ingested as they happen.",
 )
 @index_option
@@ -224,8 +231,11 @@ def watch(
 @json_option
 @click.option("-k", "--top-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve.")
 @click.option(
-    "--source", "sources", multiple=True, metavar="PATH|URL", help="Answer only from this file (`file#line` for a "
-    "jsonl record) or web page. Repeatable.",
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="PATH|URL",
+    help="Answer only from this file (`file#line` for a jsonl record) or web page. Repeatable.",
 )
 @click.option("--date-from", metavar="YYYY-MM-DD", help="Answer only from articles dated on or after this day.")
 @click.option("--date-to", metavar="YYYY-MM-DD", help="Answer only from articles dated on or before this day.")
@@ -233,8 +243,16 @@ def watch(
 @click.pass_context
 @friendly_errors
 def ask(
-    ctx: click.Context, question: str, index_dir: Path | None, chroma_url: str | None, as_json: bool,
-    top_k: int | None, sources: tuple[str, ...], date_from: str | None, date_to: str | None, backend: str | None,
+    ctx: click.Context,
+    question: str,
+    index_dir: Path | None,
+    chroma_url: str | None,
+    as_json: bool,
+    top_k: int | None,
+    sources: tuple[str, ...],
+    date_from: str | None,
+    date_to: str | None,
+    backend: str | None,
 ) -> None:
     """Answer QUESTION with numbered citations of the exact supporting spans.
 
@@ -377,8 +395,14 @@ def show(ctx: click.Context, doc: str, index_dir: Path | None, chroma_url: str |
 @click.pass_context
 @friendly_errors
 def chat(
-    ctx: click.Context, index_dir: Path | None, chroma_url: str | None, host: str, port: int, share: str,
-    no_auth: bool, backend: str | None,
+    ctx: click.Context,
+    index_dir: Path | None,
+    chroma_url: str | None,
+    host: str,
+    port: int,
+    share: str,
+    no_auth: bool,
+    backend: str | None,
 ) -> None:
     """Start the web chat (and its HTTP API) and print its URL.
 
@@ -446,8 +470,14 @@ def _address_in_use(error: OSError) -> bool:
 @click.pass_context
 @friendly_errors
 def evaluate(
-    ctx: click.Context, set_path: Path, corpus: tuple[Path, ...], index_dir: Path | None, configs: tuple[str, ...],
-    limit: int | None, out: Path | None, progress: bool | None,
+    ctx: click.Context,
+    set_path: Path,
+    corpus: tuple[Path, ...],
+    index_dir: Path | None,
+    configs: tuple[str, ...],
+    limit: int | None,
+    out: Path | None,
+    progress: bool | None,
 ) -> None:
     """Run the question set SET and report retrieval, answer, citation and latency quality per config.
 

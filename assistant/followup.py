@@ -317,8 +317,17 @@ def _chunk_mentions(parsed: Parse, text: str, skip: tuple[int, int] | None, rank
             words = parsed.words[first : last + 1]
         start, end = words[0].start, words[-1].end
         label = _label(parsed, start, end)
-        found.append(Mention(text[start:end], label == "PERSON", _plural(parsed, last), label in GROUP_LABELS,
-                             min(_rank(root.dep) + rank_offset, 3), (start, end), label))  # fmt: skip
+        found.append(
+            Mention(
+                text[start:end],
+                label == "PERSON",
+                _plural(parsed, last),
+                label in GROUP_LABELS,
+                min(_rank(root.dep) + rank_offset, 3),
+                (start, end),
+                label,
+            )
+        )
     covered = [m.span for m in found if m.span]
     for a, b, label in parsed.entities:
         inside = [w for w in parsed.words if w.start >= a and w.end <= b]
@@ -332,8 +341,17 @@ def _chunk_mentions(parsed: Parse, text: str, skip: tuple[int, int] | None, rank
             continue  # "Russian jet": a nationality as an adjective stands for nothing
         if (a, b) in covered or label not in NOT_PERSON_LABELS | {"PERSON"}:
             continue
-        found.append(Mention(text[a:b], label == "PERSON", False, label in GROUP_LABELS,
-                             min(_rank(inside[-1].dep) + rank_offset, 3), (a, b), label))  # fmt: skip
+        found.append(
+            Mention(
+                text[a:b],
+                label == "PERSON",
+                False,
+                label in GROUP_LABELS,
+                min(_rank(inside[-1].dep) + rank_offset, 3),
+                (a, b),
+                label,
+            )
+        )
     return found
 
 
@@ -420,8 +438,11 @@ def _filler(parsed: Parse, question: str, turn: Turn, parse: Parser) -> Mention 
         # "Which organization ...?": the answer's name of an organization ("the Organization of Turkic States"),
         # else its noun phrase that says which ("Turkish drones"), else its short answer.
         lemma = noun.lemma.casefold()
-        named = [answer[a:b] for a, b, _ in said.entities
-                 if any(w.lemma.casefold() == lemma and w.start >= a and w.end <= b for w in said.words)]  # fmt: skip
+        named = [
+            answer[a:b]
+            for a, b, _ in said.entities
+            if any(w.lemma.casefold() == lemma and w.start >= a and w.end <= b for w in said.words)
+        ]
         named += [
             answer[said.words[a].start : said.words[b].end]
             for a, b in said.chunks
@@ -443,8 +464,9 @@ def _filler(parsed: Parse, question: str, turn: Turn, parse: Parser) -> Mention 
         return None
     label = _whole_label(said, answer, turn.short)
     # A "where"/"when" answer is an adjunct: less salient than what the question was about.
-    return Mention(turn.short, label == "PERSON", False, label in GROUP_LABELS, 2 if wh.tag == "WRB" else rank,
-                   None, label)  # fmt: skip
+    return Mention(
+        turn.short, label == "PERSON", False, label in GROUP_LABELS, 2 if wh.tag == "WRB" else rank, None, label
+    )
 
 
 def _whole_label(parsed: Parse, text: str, part: str) -> str:
@@ -475,8 +497,14 @@ def _answer_subject(said: Parse, answer: str) -> str | None:
 
 
 def _first_person(said: Parse, answer: str, question: str) -> str | None:
-    return next((answer[a:b] for a, b, label in said.entities
-                 if label == "PERSON" and _key(answer[a:b]) not in question.casefold()), None)  # fmt: skip
+    return next(
+        (
+            answer[a:b]
+            for a, b, label in said.entities
+            if label == "PERSON" and _key(answer[a:b]) not in question.casefold()
+        ),
+        None,
+    )
 
 
 # -- ellipsis ---------------------------------------------------------------------------------------
@@ -527,8 +555,9 @@ def _wh_ellipsis(question: str, fragment: list[Word], earlier: list[Reading]) ->
             return f"{new} {aux.text} {fill} {_span(text, rest[1:])}?".replace("  ", " ")
         # An object: after the main verb ("Why did Tokayev invite the CSTO to help ...?").
         at = _object_position(words, rest, last)
-        return f"{new} {_span(text, rest[: at + 1])} {fill}" + (f" {_span(text, rest[at + 1 :])}?" if rest[at + 1 :]
-                                                               else "?")  # fmt: skip
+        return f"{new} {_span(text, rest[: at + 1])} {fill}" + (
+            f" {_span(text, rest[at + 1 :])}?" if rest[at + 1 :] else "?"
+        )
     if aux.tag in DO_SUPPORT:
         # "Who designed the bridge?": "Why did Ingrid Holm design the bridge?"
         tail = f" {_span(text, rest[1:])}" if rest[1:] else ""

@@ -153,7 +153,8 @@ class GenerativeAnswerer:
         found = locate_span(span, candidates)
         if found is None:
             yield dataclasses.replace(
-                extractive, note=f"The {model.name} model's answer {span[:80]!r} is not found word for word in the "
+                extractive,
+                note=f"The {model.name} model's answer {span[:80]!r} is not found word for word in the "
                 f"top {len(candidates)} sentences; showing the extractive answer instead.",
             )
             return
@@ -161,7 +162,9 @@ class GenerativeAnswerer:
         answer = cite(question, [sentence], passages)
         set_short_answer(answer, sentence, start, end)
         answer.resolved_question, answer.backend, answer.support = (
-            extractive.resolved_question, model.name, extractive.support
+            extractive.resolved_question,
+            model.name,
+            extractive.support,
         )
         yield answer
 
@@ -186,12 +189,21 @@ class GenerativeAnswerer:
             return
         draft = "".join(pieces)
         if is_abstention(draft):
-            yield Answer(question, ABSTAIN_TEXT, abstained=True, passages=passages,
-                         resolved_question=extractive.resolved_question, backend=model.name)
+            yield Answer(
+                question,
+                ABSTAIN_TEXT,
+                abstained=True,
+                passages=passages,
+                resolved_question=extractive.resolved_question,
+                backend=model.name,
+            )
             return
         verified = verify_answer(
-            draft, passages, self.document_text,
-            min_score=self.settings.quote_min_score, min_chars=self.settings.quote_min_chars,
+            draft,
+            passages,
+            self.document_text,
+            min_score=self.settings.quote_min_score,
+            min_chars=self.settings.quote_min_chars,
         )
         if not verified.citations:
             yield dataclasses.replace(
@@ -201,6 +213,12 @@ class GenerativeAnswerer:
             )
             return
         yield Answer(
-            question, verified.text, abstained=False, citations=verified.citations, passages=passages,
-            resolved_question=extractive.resolved_question, backend=model.name, unsupported=verified.unsupported,
+            question,
+            verified.text,
+            abstained=False,
+            citations=verified.citations,
+            passages=passages,
+            resolved_question=extractive.resolved_question,
+            backend=model.name,
+            unsupported=verified.unsupported,
         )

@@ -62,7 +62,7 @@ class Catalog:
         for column, value in zip(self.columns(), row, strict=True):
             column.append(value)
 
-    def keep(self, rows: Sequence[int]) -> Catalog:
+    def keep(self, rows: Sequence[int] | np.ndarray) -> Catalog:
         return Catalog(*([column[i] for i in rows] for column in self.columns()))
 
     def columns(self) -> tuple[list[Any], ...]:
@@ -403,8 +403,9 @@ class LexicalIndex:
         allowed = 2 if len(term) >= 8 else 1 if len(term) >= 5 else 0
         if not allowed:
             return False
-        near = process.extract(term, self._segments.vocabulary(), scorer=Levenshtein.distance,
-                               score_cutoff=allowed, limit=None)  # fmt: skip
+        near = process.extract(
+            term, self._segments.vocabulary(), scorer=Levenshtein.distance, score_cutoff=allowed, limit=None
+        )
         return any(self.knows(match) for match, _, _ in near)
 
     def row(self, pid: str) -> int | None:

@@ -41,6 +41,7 @@ class OpenAIChat:
             raise LLMError("the openai backend needs a server: set ASSISTANT_LLM_URL, e.g. http://127.0.0.1:11434/v1")
         try:
             from langchain_openai import ChatOpenAI
+            from pydantic import SecretStr
         except ImportError:
             raise LLMError('the openai backend needs langchain-openai: pip install -e ".[llm]"') from None
         self.url = settings.llm_url
@@ -49,11 +50,11 @@ class OpenAIChat:
         self._model = ChatOpenAI(
             base_url=settings.llm_url,
             model=settings.llm_model,
-            api_key=key,
+            api_key=SecretStr(key),
             timeout=settings.llm_timeout,
             max_retries=settings.llm_retries,
             temperature=settings.llm_temperature,
-            max_tokens=settings.llm_max_tokens,
+            max_tokens=settings.llm_max_tokens,  # type: ignore[call-arg]  # max_completion_tokens's alias
             streaming=True,
         )
 

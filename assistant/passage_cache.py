@@ -96,7 +96,7 @@ class PassageCache:
 
         self._transaction(write)
 
-    def _transaction(self, write: Callable[[sqlite3.Connection], None]) -> None:
+    def _transaction(self, write: Callable[[sqlite3.Connection], object]) -> None:
         with self._lock:
             try:
                 self._db.execute("BEGIN")

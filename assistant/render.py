@@ -44,8 +44,10 @@ def answer_html(answer: Answer, turn: int, bold_min_margin: float | None = None)
     elif confident(answer, bold_min_margin) and (short := _short_answer_at(answer)) is not None:
         # An extractive answer (generated ones have no short answer): the asked-for name or number stands out.
         i, j = short
-        body = (_linked_html(answer.text[:i], answer, turn) + '<strong class="short-answer" title="the short answer">'
-                f"{text_html(answer.text[i:j])}</strong>" + _linked_html(answer.text[j:], answer, turn))
+        body = (
+            _linked_html(answer.text[:i], answer, turn) + '<strong class="short-answer" title="the short answer">'
+            f"{text_html(answer.text[i:j])}</strong>" + _linked_html(answer.text[j:], answer, turn)
+        )
     else:
         body = _claims_html(answer, turn)
     if answer.backend != "extractive" and not answer.abstained:
@@ -130,10 +132,7 @@ def highlighted(text: str, start: int, end: int, context: tuple[int, int]) -> st
     a, b = context
     before = "…" if a > 0 else ""
     after = "…" if b < len(text) else ""
-    return (
-        f"{before}{text_html(text[a:start])}<mark>{text_html(text[start:end])}</mark>"
-        f"{text_html(text[end:b])}{after}"
-    )
+    return f"{before}{text_html(text[a:start])}<mark>{text_html(text[start:end])}</mark>{text_html(text[end:b])}{after}"
 
 
 def file_name(source: str) -> str:
@@ -160,7 +159,7 @@ def sources_html(
     """The sources panel for one answer: each citation's span highlighted inside its passage."""
     if not answer.citations:
         closest = "".join(
-            f'<li>{describe(sp.passage.source, metadata(sp.passage.doc_id))}'
+            f"<li>{describe(sp.passage.source, metadata(sp.passage.doc_id))}"
             f'<div class="context">{text_html(sp.passage.text)}</div></li>'
             for sp in answer.passages[:3]
         )

@@ -87,6 +87,7 @@ def mmr(vectors: np.ndarray, relevance: np.ndarray, k: int, lam: float) -> list[
     rest = list(range(len(relevance)))
     sims = vectors @ vectors.T
     while rest and len(chosen) < k:
+
         def value(i: int) -> float:
             redundancy = max((float(sims[i, j]) for j in chosen), default=0.0)
             return lam * float(relevance[i]) - (1 - lam) * redundancy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
@@ -182,13 +183,13 @@ class Settings:
             raise ValueError(f"llm_mode {self.llm_mode!r} is not one of {', '.join(LLM_MODES)}")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from `env` (default: `os.environ`), then `overrides` (None values are ignored)."""
-        env = os.environ if env is None else env
+        source = os.environ if env is None else env
         hints = get_type_hints(cls)
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = env.get(f"ASSISTANT_{f.name.upper()}")
+            raw = source.get(f"ASSISTANT_{f.name.upper()}")
             if raw is not None and raw != "":
                 values[f.name] = _parse(hints[f.name], raw, f.name)
         values.update({k: v for k, v in overrides.items() if v is not None})

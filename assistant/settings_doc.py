@@ -82,7 +82,7 @@ def cli_flags() -> dict[str, list[str]]:
 
     names = {f.name for f in dataclasses.fields(Settings)}
     flags: dict[str, list[str]] = {}
-    commands: list[click.Command] = [main, *main.commands.values()]  # type: ignore[attr-defined]
+    commands: list[click.Command] = [main, *main.commands.values()]
     for command in commands:
         for param in command.params:
             if isinstance(param, click.Option) and param.name in names:

@@ -174,9 +174,11 @@ class Store:
 
     def _collection(self, kind: str, metadata: dict[str, Any], configuration: dict[str, Any] | None = None) -> Any:
         return self._client.get_or_create_collection(
-            f"{self.settings.collection}-{kind}", metadata=metadata, configuration=configuration,
+            f"{self.settings.collection}-{kind}",
+            metadata=metadata,
+            configuration=configuration,
             embedding_function=None,
-        )  # fmt: skip
+        )
 
     def _vector_collection(self, kind: str, metadata: dict[str, Any]) -> Any:
         """A collection of our vectors, its HNSW graph built and searched as the settings say.
@@ -202,15 +204,14 @@ class Store:
         """
         wait = self.settings.lock_timeout if timeout is None else timeout
         if self.settings.chroma_url:
-            lock = _ServerLock(self.meta, wait, self.settings.lock_lease, self.location)
-            with lock, self._saving_filters():
+            with _ServerLock(self.meta, wait, self.settings.lock_lease, self.location), self._saving_filters():
                 yield
             return
         from filelock import FileLock, Timeout
 
-        lock = FileLock(str(Path(self.settings.index_dir) / ".write.lock"))
+        file_lock = FileLock(str(Path(self.settings.index_dir) / ".write.lock"))
         try:
-            lock.acquire(timeout=wait)
+            file_lock.acquire(timeout=wait)
         except Timeout:
             raise IndexBusyError(
                 f"the index at {self.location} is in use by another process; try again when it has finished"
@@ -219,7 +220,7 @@ class Store:
             with self._saving_filters():
                 yield
         finally:
-            lock.release()
+            file_lock.release()
 
     def recover_if_idle(self) -> list[str]:
         """Clean up after a crashed writer, unless a live writer holds the index (its work is not debris)."""
@@ -374,23 +375,18 @@ class Store:
         return [self._info(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
 
     def list_documents(self) -> list[DocumentInfo]:
-        out: list[DocumentInfo] = []
-        offset = 0
-        while True:
-            got = self.documents.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            out.extend(self._info(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True))
-            if len(got["ids"]) < _PAGE:
-                return out
-            offset += _PAGE
+        return [
+            self._info(i, m)
+            for got in _pages(self.documents, ["metadatas"])
+            for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        ]
 
     def counts(self) -> dict[str, int]:
         # Count, then subtract the few pending records: listing every committed id costs seconds at 100k.
         pending = self.documents.get(where={"status": PENDING}, include=[])["ids"]
         return {"documents": self.documents.count() - len(pending), "passages": self.passages.count()}
 
-    def query_passages(
-        self, vector: np.ndarray, k: int, filters: Filters | None = None
-    ) -> list[tuple[Passage, float]]:
+    def query_passages(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[Passage, float]]:
         """The `k` passages nearest to `vector` among those the filters allow, best first.
 
         Chroma's filtered search goes through its metadata store and is many times slower than an
@@ -433,13 +429,8 @@ class Store:
         return table
 
     def _passage_metadata_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        offset = 0
-        while True:
-            got = self.passages.get(include=["metadatas"], limit=_PAGE, offset=offset)
+        for got in _pages(self.passages, ["metadatas"]):
             yield from zip(got["ids"], got["metadatas"], strict=True)
-            if len(got["ids"]) < _PAGE:
-                return
-            offset += _PAGE
 
     def _exact(self, vector: np.ndarray, k: int, ids: list[str]) -> list[tuple[Passage, float]]:
         """Exact cosine top-k over these passages (stored vectors are unit length)."""
@@ -466,7 +457,7 @@ class Store:
             found.update((pid, (text, meta, vectors)) for pid, _, text, meta, vectors in rows)
         return found
 
-    def _remember_sentence_vectors(self, ids: Sequence[str], vectors: Sequence[np.ndarray]) -> None:
+    def _remember_sentence_vectors(self, ids: Sequence[str], vectors: Sequence[np.ndarray] | np.ndarray) -> None:
         """Keep sentence vectors seen lately (with a retrieved passage, or fetched), for `sentence_vectors`."""
         with self._recent_lock:
             for sid, vector in zip(ids, vectors, strict=True):
@@ -478,13 +469,9 @@ class Store:
 
     def _fill_cache(self) -> None:
         """Copy every passage record into the local cache: once, for an index written before it existed."""
-        offset = 0
-        while True:
-            rows = self._cache_rows(self.passages.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset))
+        for got in _pages(self.passages, ["documents", "metadatas"]):
+            rows = self._cache_rows(got)
             self._cache.put(rows, _sentence_rows(rows))
-            if len(rows) < _PAGE:
-                break
-            offset += _PAGE
         self._cache.mark_filled()
 
     def _cache_rows(self, got: dict[str, Any]) -> list[PassageRow]:
@@ -521,14 +508,9 @@ class Store:
 
     def iter_passages(self) -> Iterator[tuple[str, Passage]]:
         """Every stored passage with its id, page by page."""
-        offset = 0
-        while True:
-            got = self.passages.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+        for got in _pages(self.passages, ["documents", "metadatas"]):
             for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 yield pid, passage_from(text, meta)
-            if len(got["ids"]) < _PAGE:
-                return
-            offset += _PAGE
 
     # -- used by hybrid retrieval and the lexical index -----------------------------------------
 
@@ -584,6 +566,17 @@ class Store:
         query = np.asarray(vector, dtype=np.float32)
         records = self._records(passage_ids)
         return {pid: float((vectors @ query).max()) for pid, (_, _, vectors) in records.items() if len(vectors)}
+
+
+def _pages(col: Any, include: list[str]) -> Iterator[dict[str, Any]]:
+    """A whole collection, one `get` of `_PAGE` records at a time."""
+    offset = 0
+    while True:
+        got = col.get(include=include, limit=_PAGE, offset=offset)
+        yield got
+        if len(got["ids"]) < _PAGE:
+            return
+        offset += _PAGE
 
 
 def _nearest_ids(col: Any, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
@@ -646,9 +639,7 @@ class _ServerLock:
                 continue
             if time.monotonic() >= deadline:
                 who = held.get("holder", "another process") if held else "another process"
-                raise IndexBusyError(
-                    f"the index at {self.location} is in use by {who}; try again when it has finished"
-                )
+                raise IndexBusyError(f"the index at {self.location} is in use by {who}; try again when it has finished")
             time.sleep(0.2)
 
     def _renew(self) -> None:
@@ -697,4 +688,3 @@ def _add_langchain(vectorstore: Any, batch: list[tuple[str, Passage]]) -> None:
         vectorstore.add_texts(
             [p.text for _, p in batch], metadatas=[_passage_metadata(p) for _, p in batch], ids=[i for i, _ in batch]
         )
-

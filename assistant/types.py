@@ -278,7 +278,6 @@ class IngestReport:
             "summary": self.summary(),
         }
 
-
     def lines(self, chosen: Callable[[str], bool]) -> list[str]:
         """A line for each added or unchanged source that `chosen` picks (the web pages of an ingest, say), and for
         each failure."""

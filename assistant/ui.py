@@ -193,7 +193,9 @@ class ChatApp:
         )
 
     def add_files(
-        self, files: list[str] | None, progress: gr.Progress = gr.Progress()  # noqa: B008 (Gradio's idiom)
+        self,
+        files: list[str] | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's idiom)
     ) -> list[list[str]]:
         """Save and ingest each uploaded file; one result row per file, whatever happens to the others."""
         settings = self.bot.settings
@@ -277,8 +279,15 @@ class ChatApp:
     ) -> dict[str, Any]:
         """Answer `question` (after the optional conversation `history`) with cited spans: the `ask --json` object.
         `backend` (extractive, llamacpp, openai) overrides the server's for this question."""
-        fields = dict(question=question, history=history, k=k, sources=sources, date_from=date_from, date_to=date_to,
-                      backend=backend)  # fmt: skip
+        fields = dict(
+            question=question,
+            history=history,
+            k=k,
+            sources=sources,
+            date_from=date_from,
+            date_to=date_to,
+            backend=backend,
+        )
         return _api_errors(lambda: ask_payload(self.bot, parse_request(AskRequest, **fields)))
 
     def api_retrieve(
@@ -308,13 +317,21 @@ class ChatApp:
             with gr.Tab("Chat"), gr.Row():
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(
-                        label="Conversation", height=520, elem_id="chat", feedback_options=None,
-                        buttons=["copy"], placeholder="Ask a question about the articles in the library.",
+                        label="Conversation",
+                        height=520,
+                        elem_id="chat",
+                        feedback_options=None,
+                        buttons=["copy"],
+                        placeholder="Ask a question about the articles in the library.",
                     )
                     with gr.Row():
                         question = gr.Textbox(
-                            placeholder="Ask about your articles…", show_label=False, scale=6, autofocus=True,
-                            elem_id="question", max_length=4000,
+                            placeholder="Ask about your articles…",
+                            show_label=False,
+                            scale=6,
+                            autofocus=True,
+                            elem_id="question",
+                            max_length=4000,
                         )
                         ask = gr.Button("Ask", variant="primary", scale=1, min_width=80)
                     gr.Examples(EXAMPLES, inputs=question, label="Try")
@@ -325,8 +342,11 @@ class ChatApp:
                     # What users tune. Each control feeds one argument of ChatApp.respond.
                     with gr.Accordion("Settings", open=False, elem_id="chat-settings"):
                         backend = gr.Dropdown(
-                            [(BACKEND_LABELS[b], b) for b in self.backends], value=self.default_backend,
-                            label="Answer written by", elem_id="backend", visible=len(self.backends) > 1,
+                            [(BACKEND_LABELS[b], b) for b in self.backends],
+                            value=self.default_backend,
+                            label="Answer written by",
+                            elem_id="backend",
+                            visible=len(self.backends) > 1,
                             info="A model's answer keeps only citations verified in the articles.",
                         )
                         top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to search")
@@ -338,13 +358,18 @@ class ChatApp:
                             date_to = gr.Textbox(label=FIELD_LABELS["date_to"], placeholder="YYYY-MM-DD")
             with gr.Tab("Library"):
                 table = gr.Dataframe(
-                    headers=["Title", "Date", "Passages", "File"], interactive=False, label="Documents",
+                    headers=["Title", "Date", "Passages", "File"],
+                    interactive=False,
+                    label="Documents",
                     elem_id="library",
                 )
                 with gr.Row():
                     with gr.Column():
                         upload = gr.File(
-                            file_count="multiple", file_types=UPLOAD_TYPES, label="Add articles", elem_id="upload",
+                            file_count="multiple",
+                            file_types=UPLOAD_TYPES,
+                            label="Add articles",
+                            elem_id="upload",
                         )
                         gr.Markdown(
                             "txt, md, html, pdf, docx, odt, epub or jsonl (one article per line); up to "
@@ -353,13 +378,19 @@ class ChatApp:
                         )
                         with gr.Row():
                             url = gr.Textbox(
-                                label="Add a web page or feed", placeholder="https://…", elem_id="url", scale=4,
+                                label="Add a web page or feed",
+                                placeholder="https://…",
+                                elem_id="url",
+                                scale=4,
                                 info="A page's article text is stored with its title, date and URL; a feed's "
                                 "new entries are each fetched.",
                             )
                             fetch = gr.Button("Fetch", elem_id="fetch", scale=1)
                         results = gr.Dataframe(
-                            headers=["File or page", "Result"], interactive=False, label="Results", elem_id="results",
+                            headers=["File or page", "Result"],
+                            interactive=False,
+                            label="Results",
+                            elem_id="results",
                         )
                     with gr.Column():
                         doomed = gr.Dropdown([], label="Document to delete", elem_id="delete-doc")
@@ -390,8 +421,12 @@ class ChatApp:
             # document withdraws the question, so a confirmation never applies to a document it did not name.
             remove.click(self.confirm_delete, [doomed], [status, confirm_row], api_visibility="private")
             doomed.input(lambda: ("", gr.Row(visible=False)), None, [status, confirm_row], api_visibility="private")
-            cancel.click(lambda: ("Nothing was deleted.", gr.Row(visible=False)), None, [status, confirm_row],
-                         api_visibility="private")
+            cancel.click(
+                lambda: ("Nothing was deleted.", gr.Row(visible=False)),
+                None,
+                [status, confirm_row],
+                api_visibility="private",
+            )
             confirm.click(lambda: gr.Row(visible=False), None, [confirm_row], api_visibility="private").then(
                 self.delete, [doomed], [status], api_visibility="private"
             ).then(self.library, None, library_outputs, api_visibility="private")
@@ -481,8 +516,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, no_auth
     sock = _listen(host, port)
     problem = backend_problem(settings, settings.backend)
     if problem:
-        print(f"Warning: the {settings.backend} backend cannot answer here ({problem}); answering extractively.",
-              flush=True)
+        print(
+            f"Warning: the {settings.backend} backend cannot answer here ({problem}); answering extractively.",
+            flush=True,
+        )
         settings = settings.replace(backend="extractive")
     bot = Assistant(settings=settings)
     sample = bot.ensure_sample()
@@ -496,9 +533,20 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, no_auth
     # keeps absurd uploads off the disk; below it, save_upload refuses an oversized file in its own result row.
     ceiling = int(settings.max_upload_mb * 1_000_000 * UPLOAD_CEILING_FACTOR)
     gr.mount_gradio_app(
-        app, demo, path="/", auth=list(logins) or None, footer_links=["api", "settings"], show_error=True,
-        max_file_size=ceiling, css=CSS, head=HEAD, ssr_mode=False,
-        server_name=host, server_port=port, mcp_server=False, pwa=False,
+        app,
+        demo,
+        path="/",
+        auth=list(logins) or None,
+        footer_links=["api", "settings"],
+        show_error=True,
+        max_file_size=ceiling,
+        css=CSS,
+        head=HEAD,
+        ssr_mode=False,
+        server_name=host,
+        server_port=port,
+        mcp_server=False,
+        pwa=False,
     )
     # mount_gradio_app, unlike launch(), leaves has_launched False, and Gradio then skips its check that a file
     # given to an event was uploaded by a client: any client could have a server path ingested (issue 20).

@@ -259,8 +259,14 @@ def verify_answer(
                 key = (p.doc_id, found.start, found.end)
                 if key not in citations:
                     citations[key] = Citation(
-                        len(citations) + 1, p.source, p.doc_id, found.start, found.end,
-                        text[found.start : found.end], verified=True, match=found.match,
+                        len(citations) + 1,
+                        p.source,
+                        p.doc_id,
+                        found.start,
+                        found.end,
+                        text[found.start : found.end],
+                        verified=True,
+                        match=found.match,
                     )
                 return citations[key].n, (citations[key].text if quote is claim.text else claim.text)
         return None

@@ -37,14 +37,11 @@ def measure(size: int, qs: list[str], k: int) -> dict[str, Any]:
     bm25 = {q: [pid for pid, _ in lexical.search(q, s.branch_k)] for q in qs}
     spans = {q: store.nearest_sentence_spans(vectors[q], s.branch_k) for q in qs}
     by_sentence = {
-        q: list(dict.fromkeys(pid for d, a, b, _ in spans[q] for pid in lexical.passages_covering(d, a, b)))
-        for q in qs
+        q: list(dict.fromkeys(pid for d, a, b, _ in spans[q] for pid in lexical.passages_covering(d, a, b))) for q in qs
     }
     fused = {q: rrf([(s.weight_bm25, bm25[q]), (s.weight_sentence, by_sentence[q])], s.rrf_k) for q in qs}
     top = {q: sorted(fused[q], key=lambda pid: -fused[q][pid])[: s.rerank_candidates] for q in qs}
-    candidates = {
-        q: [ScoredPassage(p, fused[q][p.id]) for p in store.get_passages(top[q]).values()] for q in qs
-    }
+    candidates = {q: [ScoredPassage(p, fused[q][p.id]) for p in store.get_passages(top[q]).values()] for q in qs}
     unit = np.asarray
 
     stages = {

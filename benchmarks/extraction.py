@@ -36,14 +36,16 @@ def main() -> None:
             kept = sum(s in got for s in want["article"])
             leaked = [b for b in want["boilerplate"] if b in got]
             found = sum(bool(meta[k]) and meta[k] == v for k, v in want["metadata"].items() if v)
-            rows.append({
-                "page": name,
-                "extractor": label,
-                "article sentences kept": f"{kept}/{len(want['article'])}",
-                "boilerplate leaked": f"{len(leaked)}/{len(want['boilerplate'])}",
-                "title, date, author found": f"{found}/{sum(bool(v) for v in want['metadata'].values())}",
-                "ms": f"{extract_ms:.0f}" if label == "trafilatura" else "",
-            })  # fmt: skip
+            rows.append(
+                {
+                    "page": name,
+                    "extractor": label,
+                    "article sentences kept": f"{kept}/{len(want['article'])}",
+                    "boilerplate leaked": f"{len(leaked)}/{len(want['boilerplate'])}",
+                    "title, date, author found": f"{found}/{sum(bool(v) for v in want['metadata'].values())}",
+                    "ms": f"{extract_ms:.0f}" if label == "trafilatura" else "",
+                }
+            )
     table("Main-text extraction of the saved pages", rows)
 
 

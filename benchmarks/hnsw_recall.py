@@ -71,8 +71,11 @@ def recall(collection: Any, queries: np.ndarray, by_id: dict[str, np.ndarray], k
         # The synthetic corpus repeats sentences, so the exact top 10 may be one of several tied sets:
         # a hit is any returned vector scoring at least the exact 10th best.
         hits.append(sum(by_id[f][n] >= kth[n] - TIE for f in found) / K)
-    return {"recall@10": round(float(np.mean(hits)), 3), "min recall@10": round(float(np.min(hits)), 2),
-            "hnsw p50 ms": round(percentile(hnsw_ms, 50), 2)}  # fmt: skip
+    return {
+        "recall@10": round(float(np.mean(hits)), 3),
+        "min recall@10": round(float(np.min(hits)), 2),
+        "hnsw p50 ms": round(percentile(hnsw_ms, 50), 2),
+    }
 
 
 def measure(size: int, queries: int) -> list[dict[str, Any]]:
@@ -84,9 +87,17 @@ def measure(size: int, queries: int) -> list[dict[str, Any]]:
         collection = getattr(bot.store, name)
         hnsw = (collection.configuration_json or {}).get("hnsw") or {}
         by_id, kth, exact_ms = exact_floor(collection, vectors)
-        rows.append({"passages": size, "collection": name, "ef_search": hnsw.get("ef_search"),
-                     "max_neighbors": hnsw.get("max_neighbors"), "vectors": len(by_id),
-                     **recall(collection, vectors, by_id, kth), "exact p50 ms": round(exact_ms, 2)})  # fmt: skip
+        rows.append(
+            {
+                "passages": size,
+                "collection": name,
+                "ef_search": hnsw.get("ef_search"),
+                "max_neighbors": hnsw.get("max_neighbors"),
+                "vectors": len(by_id),
+                **recall(collection, vectors, by_id, kth),
+                "exact p50 ms": round(exact_ms, 2),
+            }
+        )
     return rows
 
 

@@ -42,9 +42,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         reader.read(question, chosen)
         times.append((time.perf_counter() - started) * 1000)
     row = {
-        "questions": len(asked), "k": args.k, "threads": args.threads, "windows": windows,
+        "questions": len(asked),
+        "k": args.k,
+        "threads": args.threads,
+        "windows": windows,
         "windows_per_s": round(windows / (sum(times) / 1000), 1),
-        "p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1),
+        "p50_ms": round(percentile(times, 50), 1),
+        "p95_ms": round(percentile(times, 95), 1),
     }
     table(f"Reader throughput (load {load_average()})", [row])
     payload = {"load": load_average(), "rows": [row]}

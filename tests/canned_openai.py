@@ -44,9 +44,17 @@ class CannedChatServer:
                 if body.get("stream"):
                     self._stream(text)
                 else:
-                    self._json({"id": "c", "object": "chat.completion", "created": 0, "model": "canned",
-                                "choices": [{"index": 0, "finish_reason": "stop",
-                                             "message": {"role": "assistant", "content": text}}]})
+                    self._json(
+                        {
+                            "id": "c",
+                            "object": "chat.completion",
+                            "created": 0,
+                            "model": "canned",
+                            "choices": [
+                                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+                            ],
+                        }
+                    )
 
             def _json(self, obj: dict[str, Any]) -> None:
                 data = json.dumps(obj).encode()
@@ -62,9 +70,15 @@ class CannedChatServer:
                 self.end_headers()
                 deltas = [{"role": "assistant", "content": ""}] + [{"content": p} for p in re.findall(r"\S+\s*", text)]
                 for i, delta in enumerate(deltas):
-                    chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "canned",
-                             "choices": [{"index": 0, "delta": delta,
-                                          "finish_reason": "stop" if i == len(deltas) - 1 else None}]}
+                    chunk = {
+                        "id": "c",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": "canned",
+                        "choices": [
+                            {"index": 0, "delta": delta, "finish_reason": "stop" if i == len(deltas) - 1 else None}
+                        ],
+                    }
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
 

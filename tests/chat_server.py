@@ -51,8 +51,12 @@ def running_chat(
         # A session of its own: a wrapper (strace, unshare) may leave the server running when it is stopped
         # itself, so the whole group is stopped.
         proc = subprocess.Popen(
-            wrap(chat_command(index_dir, "--port", str(port), *args)), cwd=REPO, env=clean_env(**env),
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            wrap(chat_command(index_dir, "--port", str(port), *args)),
+            cwd=REPO,
+            env=clean_env(**env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:

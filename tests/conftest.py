@@ -80,8 +80,12 @@ def save_tiny_bert(folder: Path, head: str, **config: Any) -> Path:
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(model_path(PACKAGED_MODEL)), local_files_only=True)
     torch.manual_seed(0)
     bert = transformers.BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, **config,
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        **config,
     )
     getattr(transformers, head)(bert).save_pretrained(str(folder))
     tokenizer.save_pretrained(str(folder))
@@ -105,6 +109,7 @@ def llm_bot(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     bot = Assistant(index_dir=folder / "index", backend="llamacpp")
     assert bot.ingest([folder / "articles"], progress=False).ok
     return bot
+
 
 class ChromaServer:
     """A real `chroma run` on 127.0.0.1 on a free port, persisting to `path`; start, stop, restart."""

@@ -77,9 +77,11 @@ def test_abstains_off_topic(museum: Assistant) -> None:
 
 
 def test_abstains_when_the_asked_type_is_missing(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
-    text = ("The Harbour Museum reopened in April 2019 after its renovation. "
-            "Guards at the Harbour Museum now patrol the new wing at night. "
-            "The museum employs local students as guides in summer.")
+    text = (
+        "The Harbour Museum reopened in April 2019 after its renovation. "
+        "Guards at the Harbour Museum now patrol the new wing at night. "
+        "The museum employs local students as guides in summer."
+    )
     # The rules' type check (reader=none): measured against the reader on the dev set, it declined more answerable
     # questions than unanswerable ones it caught, so the reader goes without it (docs/reader.md).
     bot = make_assistant(reader="none")
@@ -93,8 +95,10 @@ def test_abstains_when_the_asked_type_is_missing(make_assistant: Callable[..., A
 def test_a_sentence_holding_the_asked_for_number_answers_even_when_another_scores_higher(
     make_assistant: Callable[..., Assistant], tmp_path: Path
 ) -> None:
-    text = ("Dockworkers ended a nine-day strike on Wednesday after accepting a pay rise. "
-            "The union had cited inflation of 3.8 percent last year.")
+    text = (
+        "Dockworkers ended a nine-day strike on Wednesday after accepting a pay rise. "
+        "The union had cited inflation of 3.8 percent last year."
+    )
     bot = make_assistant()
     bot.ingest([write(tmp_path / "strike.txt", text)], progress=False)
     answer = bot.ask("How long did the strike last?")
@@ -197,8 +201,10 @@ def test_the_reader_reads_only_the_first_reader_passages(
 ) -> None:
     bot = make_assistant()
     towns = ["Arlen", "Bexley", "Corran", "Dunmore"]
-    files = [write(tmp_path / f"{town}.txt", f"The new bridge in {town} cost {n} million euros. It opened in May.")
-             for n, town in enumerate(towns, start=2)]  # fmt: skip
+    files = [
+        write(tmp_path / f"{town}.txt", f"The new bridge in {town} cost {n} million euros. It opened in May.")
+        for n, town in enumerate(towns, start=2)
+    ]
     bot.ingest(files, progress=False)
     real = get_reader(PACKAGED_READER)
     seen: list[list[str]] = []
@@ -217,8 +223,10 @@ def test_the_reader_reads_only_the_first_reader_passages(
 
 
 def test_repeated_sentence_cites_the_first_telling(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
-    text = ("Glacier melt raised the lake by two metres. Farmers moved their herds uphill. "
-            "Officials built a new dam downstream. Glacier melt raised the lake by two metres.")
+    text = (
+        "Glacier melt raised the lake by two metres. Farmers moved their herds uphill. "
+        "Officials built a new dam downstream. Glacier melt raised the lake by two metres."
+    )
     bot = make_assistant()
     bot.ingest([write(tmp_path / "lake.txt", text)], progress=False)
     answer = bot.ask("How much did glacier melt raise the lake?")

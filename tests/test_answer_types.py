@@ -58,16 +58,22 @@ def test_question_type(question: str, kind: Kind) -> None:
         ("Workers struck for 46 days before the deal.", "How long did the workers strike?", "46 days"),
         ("Museum director Anna Varga said the roof leaked.", "Who is the museum director?", "Anna Varga"),
         ("Mayor Tom Reyes opened the Danube Arts Centre in June.", "Who opened the Danube Arts Centre?", "Tom Reyes"),
-        ("The city bought Volta X2 electric buses from a Swiss firm.", "What buses did the city buy?",
-         "Volta X2 electric buses"),
+        (
+            "The city bought Volta X2 electric buses from a Swiss firm.",
+            "What buses did the city buy?",
+            "Volta X2 electric buses",
+        ),
         ("The team won the cup in 2019 under coach Lea Brandt.", "In what year did the team win the cup?", "2019"),
         # A number joined to its unit is a quantity, however the tokenizer cuts it.
         ("Workers ended a nine-day strike after a 6.5 percent pay rise.", "How long did the strike last?", "nine-day"),
         ("The commercial ran in 30-second slots.", "How long was the commercial?", "30-second"),
         ("A week-long fair opened at the convention centre.", "How long will the fair last?", "week-long"),
         # "How many days" counts the days of a "nine-day" strike.
-        ("Workers ended a nine-day strike after a 6.5 percent pay rise.", "How many days did the strike last?",
-         "nine-day"),
+        (
+            "Workers ended a nine-day strike after a 6.5 percent pay rise.",
+            "How many days did the strike last?",
+            "nine-day",
+        ),
         # "How much" takes money and shares, which "how many" does not count.
         ("The fair cost $2 million, 40 percent more than planned.", "How much did the fair cost?", "$2 million"),
         ("The union, with 4,000 members, won a 6.5 percent rise.", "How many members does the union have?", "4,000"),
@@ -75,13 +81,22 @@ def test_question_type(question: str, kind: Kind) -> None:
         ("A magnitude 8.8 quake killed more than 500 people.", "How many people did the quake kill?", "500"),
         ("The city has 2.5 million people.", "How many people live in the city?", "2.5 million"),
         # "How deep" is a length, found beside the depth; the sentence's full stop is not the unit's.
-        ("The quake hit at 3:42 a.m. about 40 kilometres from Talca, at a depth of 35 km.", "How deep was the quake?",
-         "35 km"),
+        (
+            "The quake hit at 3:42 a.m. about 40 kilometres from Talca, at a depth of 35 km.",
+            "How deep was the quake?",
+            "35 km",
+        ),
         # A price is a sum of money, not the share it rose by; a rank is no amount.
-        ("Shares rose 4.2 percent to 187 crowns, their highest since March.", "What was the share price?",
-         "187 crowns"),
-        ("The second-largest utility earned 2.3 billion crowns.", "How much did the utility earn?",
-         "2.3 billion crowns"),
+        (
+            "Shares rose 4.2 percent to 187 crowns, their highest since March.",
+            "What was the share price?",
+            "187 crowns",
+        ),
+        (
+            "The second-largest utility earned 2.3 billion crowns.",
+            "How much did the utility earn?",
+            "2.3 billion crowns",
+        ),
         # A time of day answers "when".
         ("The quake hit at 3:42 a.m. local time.", "When did the quake hit?", "3:42 a.m."),
         ("Talks ended at noon on the pier.", "When did the talks end?", "noon"),
@@ -95,8 +110,14 @@ def test_locate_short_answer(sentence: str, question: str, expected: str) -> Non
 
 
 def test_nothing_located_when_the_type_is_absent_or_only_in_the_question() -> None:
-    assert locate("The bridge was repaired by volunteers.", "When was the bridge repaired?",
-                  question_type("When was the bridge repaired?")) is None
+    assert (
+        locate(
+            "The bridge was repaired by volunteers.",
+            "When was the bridge repaired?",
+            question_type("When was the bridge repaired?"),
+        )
+        is None
+    )
     q = "How many goals did Line 2 score?"
     assert locate("Line 2 scored in the final.", q, question_type(q)) is None
 
@@ -175,8 +196,7 @@ def test_model_designations_are_things_beside_named_entities() -> None:
     ("sentence", "question", "expected"),
     [
         # The quantity of what is counted comes first, without the unit the question names.
-        ("Six players scored, and Ortiz made five solo saves in the final.", "How many saves did Ortiz make?",
-         "five"),
+        ("Six players scored, and Ortiz made five solo saves in the final.", "How many saves did Ortiz make?", "five"),
         ("Volunteers filled 4,000 sandbags in 12 hours.", "How many sandbags did volunteers fill?", "4,000"),
         # Not the possessive ending, nor the sentence's full stop.
         ("The delay was blamed on Varga's team.", "Whose team was blamed for the delay?", "Varga"),

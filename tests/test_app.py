@@ -134,8 +134,10 @@ def test_control_characters_in_a_question_are_ignored(sample_bot: Assistant) -> 
     assert SAMPLE_SENTENCE in [c.text for c in answer.citations]
 
 
-@pytest.mark.parametrize(("reader", "ner", "readers", "ners"),
-                         [("packaged", "spacy", 1, 0), ("none", "spacy", 0, 1), ("none", "rules", 0, 0)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("reader", "ner", "readers", "ners"),
+    [("packaged", "spacy", 1, 0), ("none", "spacy", 0, 1), ("none", "rules", 0, 0)],
+)
 def test_warm_up_loads_what_the_first_answer_needs(
     sample_bot: Assistant, reader: str, ner: str, readers: int, ners: int
 ) -> None:

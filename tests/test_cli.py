@@ -188,8 +188,9 @@ def test_ingest_ask_and_chat_print_no_third_party_log_lines(tmp_path: Path) -> N
     (folder / "broken.pdf").write_bytes(b"this is not a pdf at all")
     outputs = []
     for args in (["ingest", str(folder)], ["ask", SAMPLE_QUESTION]):
-        done = subprocess.run([sys.executable, "-m", "assistant", *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=600)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "assistant", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
         outputs.append(done.stderr)
     with running_chat(tmp_path / "index", ASSISTANT_CACHE_DIR=str(tmp_path / "cache")) as url:
         assert httpx.post(url + "/api/ask", json={"question": SAMPLE_QUESTION}, timeout=120).status_code == 200

@@ -56,12 +56,18 @@ def test_ask_with_history_uses_and_reports_the_resolved_question(sample_bot: Ass
 
 
 def test_why_takes_the_previous_questions_place_with_its_answer_in_the_slot() -> None:
-    history = [("Who did he invite to help control protestors?",
-                answer("Who did he invite to help control protestors?",
-                       "Kazakh President Kassym-Jomart Tokayev invited the Russian-led Collective Security Treaty "
-                       "Organization to help control protestors in the first week of January [1].",
-                       short="Russian-led Collective Security Treaty Organization",
-                       resolved="Who did Tokayev invite to help control protestors?"))]  # fmt: skip
+    history = [
+        (
+            "Who did he invite to help control protestors?",
+            answer(
+                "Who did he invite to help control protestors?",
+                "Kazakh President Kassym-Jomart Tokayev invited the Russian-led Collective Security Treaty "
+                "Organization to help control protestors in the first week of January [1].",
+                short="Russian-led Collective Security Treaty Organization",
+                resolved="Who did Tokayev invite to help control protestors?",
+            ),
+        )
+    ]
     assert resolve("Why?", history) == (
         "Why did Tokayev invite Russian-led Collective Security Treaty Organization to help control protestors?"
     )
@@ -74,9 +80,13 @@ def test_why_takes_the_previous_questions_place_with_its_answer_in_the_slot() ->
 
 
 def test_it_after_an_answer_about_a_things_opponents_is_the_thing() -> None:
-    history = [("Who opposed the bridge?", "The fishermen's association opposed the bridge [1]."),
-               ("Why did the fishermen oppose the bridge?",
-                "Its piers would sit on the strait's richest mussel beds, the fishermen said [1].")]  # fmt: skip
+    history = [
+        ("Who opposed the bridge?", "The fishermen's association opposed the bridge [1]."),
+        (
+            "Why did the fishermen oppose the bridge?",
+            "Its piers would sit on the strait's richest mussel beds, the fishermen said [1].",
+        ),
+    ]
     assert resolve("Who designed it?", history) == "Who designed the bridge?"
     # "it" stays what the previous question called "it".
     history[1] = ("Why did they oppose it?", history[1][1])
@@ -86,10 +96,13 @@ def test_it_after_an_answer_about_a_things_opponents_is_the_thing() -> None:
 
 def test_his_is_the_person_the_previous_answer_named() -> None:
     # The answerer's short answer may be wrong ("Tokayev"): the writer is the subject of the answer's sentence.
-    said = answer("Who wrote that Turkey lost track of developments in Kazakhstan?",
-                  "Prominent Turkish journalist Cengiz Çandarlı commented in a piece published by Al-Monitor on "
-                  "Jan. 12 that Turkey seems to have lost track of developments in Kazakhstan since Tokayev prefered "
-                  "the Russian-led military bloc [1].", short="Tokayev")  # fmt: skip
+    said = answer(
+        "Who wrote that Turkey lost track of developments in Kazakhstan?",
+        "Prominent Turkish journalist Cengiz Çandarlı commented in a piece published by Al-Monitor on "
+        "Jan. 12 that Turkey seems to have lost track of developments in Kazakhstan since Tokayev prefered "
+        "the Russian-led military bloc [1].",
+        short="Tokayev",
+    )
     history = [(said.question, said)]
     assert resolve("Where did his piece appear?", history) == "Where did Çandarlı's piece appear?"
     history.append(("Where did his piece appear?", "In Al-Monitor [1]."))
@@ -149,8 +162,17 @@ def test_every_reading_is_one_question() -> None:
         [("Who opposed the bridge?", "The fishermen's association opposed the bridge [1].")],
     ]
     for history in histories:
-        for follow in ("Why?", "When?", "And Germany?", "Who designed it?", "What did they say?", "For how long?",
-                       "What about the Orion Bridge?", "Is he still in power?", "Who else?"):  # fmt: skip
+        for follow in (
+            "Why?",
+            "When?",
+            "And Germany?",
+            "Who designed it?",
+            "What did they say?",
+            "For how long?",
+            "What about the Orion Bridge?",
+            "Is he still in power?",
+            "Who else?",
+        ):
             read = resolve(follow, history)
             assert read == follow or re.fullmatch(r"[A-Z][^?()]*\?", read), (follow, history, read)
 
@@ -168,8 +190,10 @@ def test_a_person_is_found_a_few_turns_back_but_a_thing_in_the_latest_turn() -> 
 
 
 def test_a_person_called_he_is_not_she() -> None:
-    history = [("Who leads the union?", "Union leader Piet Smit said the strike would go on [1]."),
-               ("What did he demand?", "Smit demanded talks with transport minister Anna Berg [1].")]  # fmt: skip
+    history = [
+        ("Who leads the union?", "Union leader Piet Smit said the strike would go on [1]."),
+        ("What did he demand?", "Smit demanded talks with transport minister Anna Berg [1]."),
+    ]
     assert resolve("What did she answer?", history) == "What did Berg answer?"
 
 
@@ -211,9 +235,12 @@ def test_they_after_a_question_for_several_things_is_those_things() -> None:
     assert resolve("Where are they made?", history) == "Where are the drones made?"
     assert resolve("Who governs it?", history) == "Who governs Turkey?"
     # Two people named together are "they".
-    ally = answer("Who is Erdoğan's election ally?",
-                  "Erdoğan is pursuing Turkic unity together with his election ally, Nationalist Movement Party "
-                  "leader Devlet Bahçeli [1].", short="Devlet Bahçeli")  # fmt: skip
+    ally = answer(
+        "Who is Erdoğan's election ally?",
+        "Erdoğan is pursuing Turkic unity together with his election ally, Nationalist Movement Party "
+        "leader Devlet Bahçeli [1].",
+        short="Devlet Bahçeli",
+    )
     assert resolve("What are they pursuing?", [(ally.question, ally)]) == "What are Bahçeli and Erdoğan pursuing?"
 
 
@@ -229,8 +256,11 @@ def test_an_organization_answering_who_is_not_he() -> None:
 
 
 def test_an_abstention_names_nobody_a_follow_up_could_mean() -> None:
-    declined = Answer("Who invited the Orion engineers?", "The articles do not say. None of the passages found answers "
-                      "this question closely enough.", abstained=True)  # fmt: skip
+    declined = Answer(
+        "Who invited the Orion engineers?",
+        "The articles do not say. None of the passages found answers this question closely enough.",
+        abstained=True,
+    )
     history = [*HISTORY, ("Who invited the Orion engineers?", declined)]
     assert "None" not in resolve("Why did he leave?", history)
     as_json = [*HISTORY, ("Who invited the Orion engineers?", declined.to_json())]
@@ -242,11 +272,19 @@ def test_the_follow_up_conversation_set_runs(tmp_path: Path) -> None:
     shipped = read_set(path)
     follow_ups = [q for q in shipped.questions if q.turn > 0]
     assert len(follow_ups) >= 30 and len(shipped.referenced_docs()) >= 3
-    corpus = [ROOT / "assistant" / "data" / "000_d4614d5e4eabd9fe.txt", ROOT / "eval" / "news",
-              ROOT / "eval" / "followup_articles"]  # fmt: skip
+    corpus = [
+        ROOT / "assistant" / "data" / "000_d4614d5e4eabd9fe.txt",
+        ROOT / "eval" / "news",
+        ROOT / "eval" / "followup_articles",
+    ]
     # The first two conversations (9 turns): asked in order, each with its history, resolution scored.
-    run = run_eval(path, corpus, index_dir=tmp_path / "index", limit=9,
-                   settings=Settings.from_env().replace(eval_cache_dir=tmp_path / "cache"))  # fmt: skip
+    run = run_eval(
+        path,
+        corpus,
+        index_dir=tmp_path / "index",
+        limit=9,
+        settings=Settings.from_env().replace(eval_cache_dir=tmp_path / "cache"),
+    )
     [config] = run.runs
     assert [r["turn"] for r in config.rows] == [0, 1, 2, 3, 4, 0, 1, 2, 3]
     assert all(r["resolved_question"] for r in config.rows if r["turn"] > 0)

@@ -103,8 +103,10 @@ def test_follow_up_is_condensed_by_the_model_before_retrieval(serve: Serve) -> N
         return "The Harbor Bridge in Velmora opened to traffic in 1987. [1]"
 
     bot, server = serve(reply)
-    history = [{"role": "user", "content": "Who designed the Harbor Bridge?"},
-               {"role": "assistant", "content": "It was designed by the engineer Lina Petrov. [1]"}]
+    history = [
+        {"role": "user", "content": "Who designed the Harbor Bridge?"},
+        {"role": "assistant", "content": "It was designed by the engineer Lina Petrov. [1]"},
+    ]
     answer = bot.ask("When did it open?", history)
     assert answer.resolved_question == "When did the Harbor Bridge open?"
     condense, generate = server.requests

@@ -89,5 +89,7 @@ def test_eight_clients_during_an_upload(tmp_path: Path, browser) -> None:  # typ
     assert len(latencies) == CLIENTS * ROUNDS
     assert "added" in results
     p95 = statistics.quantiles(latencies, n=20)[-1]
-    print(f"\n{len(latencies)} answers under load: p50 {statistics.median(latencies) * 1000:.0f} ms, "
-          f"p95 {p95 * 1000:.0f} ms")
+    print(
+        f"\n{len(latencies)} answers under load: p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        f"p95 {p95 * 1000:.0f} ms"
+    )

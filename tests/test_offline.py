@@ -78,11 +78,17 @@ def test_ingest_and_ask_need_no_network(tmp_path: Path) -> None:
     log = tmp_path / "net.log"
     index = str(tmp_path / "index")
     article = write(tmp_path / "a.html", "<p>The port of Gdansk reopened after the storm.</p>")
-    done = subprocess.run(offline(log, "ingest", str(article), "--index", index), cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        offline(log, "ingest", str(article), "--index", index), cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
-    done = subprocess.run(offline(log, "ask", SAMPLE_QUESTION, "--index", str(tmp_path / "sample"), "--json"),
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        offline(log, "ask", SAMPLE_QUESTION, "--index", str(tmp_path / "sample"), "--json"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert SAMPLE_SENTENCE in done.stdout
     assert not log.exists(), log.read_text()

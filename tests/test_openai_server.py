@@ -24,7 +24,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.openai_server"], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        [sys.executable, "-m", "tests.openai_server"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
     )
     try:
@@ -61,7 +64,11 @@ def test_cli_json_contract_with_the_openai_backend(llm_bot: Assistant, server_ur
     index = str(llm_bot.settings.index_dir)
     result = subprocess.run(
         [sys.executable, "-m", "assistant", "ask", BRIDGE_QUESTION, "--index", index, "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)

@@ -31,8 +31,14 @@ def test_markers_link_only_real_citations() -> None:
 def _prize_answer(margin: float | None) -> Answer:
     doc = "Intro. The prize went to Anna Varga of Lyon. The end."
     start = doc.index("The prize")
-    c = Citation(1, "/data/a.txt", "d1", start, start + len("The prize went to Anna Varga of Lyon."),
-                 "The prize went to Anna Varga of Lyon.")
+    c = Citation(
+        1,
+        "/data/a.txt",
+        "d1",
+        start,
+        start + len("The prize went to Anna Varga of Lyon."),
+        "The prize went to Anna Varga of Lyon.",
+    )
     answer = _answer("The prize went to Anna Varga of Lyon [1].", [c])
     answer.short_answer, answer.short_span = "Anna Varga", (doc.index("Anna"), doc.index(" of Lyon"))
     answer.margin = margin

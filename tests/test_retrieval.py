@@ -88,8 +88,10 @@ def test_mmr_keeps_reprints_from_crowding_the_top(make_assistant: Callable[..., 
 
 
 def test_a_jsonl_file_filter_allows_all_its_records(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
-    records = write(tmp_path / "wire.jsonl", '{"text": "The glacier retreated by forty metres."}\n'
-                                             '{"text": "The glacier lake drained overnight."}\n')
+    records = write(
+        tmp_path / "wire.jsonl",
+        '{"text": "The glacier retreated by forty metres."}\n{"text": "The glacier lake drained overnight."}\n',
+    )
     other = write(tmp_path / "other.txt", "The glacier museum opened a new hall.")
     bot = make_assistant()
     bot.ingest([records, other], progress=False)

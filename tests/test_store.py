@@ -115,8 +115,6 @@ def test_answers_use_the_sentence_vectors_that_came_with_their_passages(
     assert np.array_equal(fresh.store.sentence_vectors(sentences), exact)
 
 
-
-
 def test_an_interrupted_ingest_is_cleaned_up_on_the_next_write(tmp_path: Path) -> None:
     bot = Assistant(index_dir=tmp_path / "index")
     doc = Document("half", str(tmp_path / "half.txt"), "One sentence here. Another one there.")
@@ -210,7 +208,6 @@ def test_exact_sentence_scores_match_the_sentence_search(news: Path, make_assist
         expected = max(s for d, a, b, s in spans if d == p.doc_id and p.start <= a and b <= p.end)
         # The passage record carries its sentences' vectors as float16.
         assert best[pid] == pytest.approx(expected, abs=2e-3)
-
 
 
 ZEBRA = "The zebra sanctuary in Namibia opened in March. Rangers counted forty zebras on the first day."

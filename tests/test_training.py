@@ -19,8 +19,23 @@ TINY = REPO / "tests" / "data" / "qa"
 
 def test_the_training_script_builds_trains_exports_and_evaluates(tmp_path: Path) -> None:
     out, export = tmp_path / "run", tmp_path / "reader"
-    command = [sys.executable, "-m", "training.train_reader", "--qa", str(TINY), "--out", str(out),
-               "--export", str(export), "--max-examples", "40", "--dev-examples", "2", "--checkpoint-every", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "training.train_reader",
+        "--qa",
+        str(TINY),
+        "--out",
+        str(out),
+        "--export",
+        str(export),
+        "--max-examples",
+        "40",
+        "--dev-examples",
+        "2",
+        "--checkpoint-every",
+        "1",
+    ]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     trained = json.loads((out / "train.json").read_text())

@@ -44,7 +44,7 @@ FESTIVAL_QUESTION = "Why did the Zorblat Lantern Festival move to the riverside?
 HOSTILE = (
     "# <img src=x onerror=alert(1)> Quillon harbour news\n\n"
     "The Quillon harbour reopened in March <script>alert(1)</script> after the storm damaged the piers. "
-    "<img src=x onerror=\"window.__pwned=1;alert(1)\"> The Quillon harbour master thanked the divers.\n"
+    '<img src=x onerror="window.__pwned=1;alert(1)"> The Quillon harbour master thanked the divers.\n'
 )
 HOSTILE_QUESTION = "When did the Quillon harbour reopen after the storm?"
 
@@ -168,8 +168,12 @@ def test_the_chat_refuses_urls_of_its_own_network_and_what_is_no_url(sample_bot:
     try:
         app = ChatApp(sample_bot)
         rows, box = app.add_url(site.url("harbour.html"))
-        assert rows == [[site.url("harbour.html"), "failed: 127.0.0.1 is a local or private address; the chat "
-                         "fetches public pages only"]]
+        assert rows == [
+            [
+                site.url("harbour.html"),
+                "failed: 127.0.0.1 is a local or private address; the chat fetches public pages only",
+            ]
+        ]
         assert box == site.url("harbour.html")  # kept, to be corrected
         assert app.add_url("file:///etc/passwd")[0] == [
             ["file:///etc/passwd", "refused: give a web address starting with http:// or https://"]
@@ -259,8 +263,9 @@ def test_unsupported_sentences_and_the_backend_show_in_the_chat(browser: Browser
     model = CannedChatServer(scripted_answer)
     try:
         # Writer mode: the model writes the answer, and what it cannot quote is shown as unsupported.
-        with running_chat(tmp_path / "index", "--backend", "openai", ASSISTANT_LLM_URL=model.url,
-                          ASSISTANT_LLM_MODE="writer") as url:  # fmt: skip
+        with running_chat(
+            tmp_path / "index", "--backend", "openai", ASSISTANT_LLM_URL=model.url, ASSISTANT_LLM_MODE="writer"
+        ) as url:
             s = Session(browser, url)
             assert "bridge.txt\nadded" in s.upload(write(tmp_path / "bridge.txt", BRIDGE_ARTICLE))
             s.page.get_by_role("tab", name="Chat").click()
@@ -391,7 +396,11 @@ def test_concurrent_api_clients_get_their_own_answers(server: tuple[str, Path]) 
 def test_non_local_bind_without_credentials_refuses_to_start(tmp_path: Path) -> None:
     done = subprocess.run(
         chat_command(tmp_path / "index", "--host", "0.0.0.0", "--port", "0"),
-        cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1
     assert "refusing to serve on 0.0.0.0 without a password" in done.stderr
@@ -416,9 +425,16 @@ def test_with_credentials_unauthenticated_requests_are_rejected(tmp_path: Path) 
 def _queue_call(url: str, dependency: int, trigger: int, data: list[Any]) -> dict[str, Any]:
     """Run one event through Gradio's queue as any HTTP client can: the final message."""
     session = "attacker"
-    joined = httpx.post(f"{url}/gradio_api/queue/join", json={
-        "data": data, "event_data": None, "fn_index": dependency, "trigger_id": trigger, "session_hash": session,
-    })
+    joined = httpx.post(
+        f"{url}/gradio_api/queue/join",
+        json={
+            "data": data,
+            "event_data": None,
+            "fn_index": dependency,
+            "trigger_id": trigger,
+            "session_hash": session,
+        },
+    )
     joined.raise_for_status()
     with httpx.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=60) as s:
         for line in s.iter_lines():

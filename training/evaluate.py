@@ -45,9 +45,12 @@ def reader_scores(reader: OnnxReader, rows: list[tuple[str, str, list[str]]], de
         em, f1 = best_em_f1(prediction, golds)
         ems.append(em)
         f1s.append(f1)
-    return {"questions": len(rows), "em": round(100 * float(np.mean(ems)), 1),
-            "f1": round(100 * float(np.mean(f1s)), 1),
-            "ms_per_question": round(1000 * (time.monotonic() - started) / max(len(rows), 1), 1)}
+    return {
+        "questions": len(rows),
+        "em": round(100 * float(np.mean(ems)), 1),
+        "f1": round(100 * float(np.mean(f1s)), 1),
+        "ms_per_question": round(1000 * (time.monotonic() - started) / max(len(rows), 1), 1),
+    }
 
 
 def no_answer_scores(reader: OnnxReader, rows: list[tuple[str, str, list[str]]]) -> dict[str, float]:
@@ -66,8 +69,13 @@ def no_answer_scores(reader: OnnxReader, rows: list[tuple[str, str, list[str]]])
         negative.append(spans[0].margin if spans else -1e9)
     pos, neg = np.asarray(positive), np.asarray(negative)
     auc = float((pos[:, None] > neg[None, :]).mean())
-    return {"answerable": len(pos), "unanswerable": len(neg), "auc": round(auc, 3),
-            "answered_at_0": round(float((pos > 0).mean()), 3), "declined_at_0": round(float((neg <= 0).mean()), 3)}
+    return {
+        "answerable": len(pos),
+        "unanswerable": len(neg),
+        "auc": round(auc, 3),
+        "answered_at_0": round(float((pos > 0).mean()), 3),
+        "declined_at_0": round(float((neg <= 0).mean()), 3),
+    }
 
 
 def evaluate_folder(folder: Path, qa: Path, max_examples: int = 0) -> dict[str, dict[str, float]]:

@@ -22,10 +22,13 @@ def short_answer_rows(results: Path) -> list[dict[str, Any]]:
     """Answered, answerable rows whose prediction is a short answer (not the cited sentences themselves)."""
     rows = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [
-        r for r in rows
-        if r["answerable"] and not r["abstained"] and r["margin"] is not None
+        r
+        for r in rows
+        if r["answerable"]
+        and not r["abstained"]
+        and r["margin"] is not None
         and r["prediction"] != _MARKER.sub("", r["answer"]).strip()
-    ]  # fmt: skip
+    ]
 
 
 def curve(rows: list[dict[str, Any]]) -> list[tuple[float, int, float, float]]:

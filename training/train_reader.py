@@ -73,8 +73,12 @@ def features(examples: list[data.Example], tokenizer, cfg: Config, rng: random.R
     for i in tqdm(range(0, len(examples), 256), desc="tokenizing", unit="batch", leave=False):
         chunk = examples[i : i + 256]
         enc = tokenizer(
-            [e.question for e in chunk], [e.context for e in chunk], truncation="only_second",
-            max_length=cfg.max_length, stride=cfg.stride, return_overflowing_tokens=True,
+            [e.question for e in chunk],
+            [e.context for e in chunk],
+            truncation="only_second",
+            max_length=cfg.max_length,
+            stride=cfg.stride,
+            return_overflowing_tokens=True,
             return_offsets_mapping=True,
         )
         negatives = [0] * len(chunk)
@@ -124,7 +128,9 @@ def collate(feats: list[Feature]) -> dict[str, torch.Tensor]:
         types[r, :n] = torch.tensor(f.token_type_ids)
         mask[r, :n] = 1
     return {
-        "input_ids": ids, "token_type_ids": types, "attention_mask": mask,
+        "input_ids": ids,
+        "token_type_ids": types,
+        "attention_mask": mask,
         "start_positions": torch.tensor([f.start for f in feats]),
         "end_positions": torch.tensor([f.end for f in feats]),
     }
@@ -145,8 +151,13 @@ def train(cfg: Config, resume: bool) -> Path:
     examples = data.build(Path(cfg.qa), cfg.max_examples, cfg.seed)
     feats = features(examples, tokenizer, cfg, random.Random(cfg.seed))
     answerable = sum(e.answerable for e in examples)
-    log.info("%d questions (%d answerable), %d windows (%d without the answer)", len(examples), answerable,
-             len(feats), sum(f.start == 0 for f in feats))
+    log.info(
+        "%d questions (%d answerable), %d windows (%d without the answer)",
+        len(examples),
+        answerable,
+        len(feats),
+        sum(f.start == 0 for f in feats),
+    )
     plan = batches(feats, cfg.batch_size, cfg.seed)
     total = math.ceil(len(plan) * cfg.epochs)
     schedule = [plan[i % len(plan)] for i in range(total)]
@@ -185,28 +196,49 @@ def train(cfg: Config, resume: bool) -> Path:
         bar.set_postfix(loss=f"{running:.3f}")
         if step % cfg.checkpoint_every == 0 or step == total:
             staged = checkpoint.with_suffix(".tmp")
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "step": step}, staged)
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "step": step,
+                },
+                staged,
+            )
             os.replace(staged, checkpoint)
             log.info("step %d/%d loss %.3f (%.0f s)", step, total, running, time.monotonic() - started)
     bar.close()
     model.eval()
     model.save_pretrained(final)
     tokenizer.save_pretrained(final)
-    (out / "train.json").write_text(json.dumps({
-        "command": "python -m training.train_reader" + command_flags(cfg), "date": time.strftime("%Y-%m-%d"),
-        "max_examples": cfg.max_examples, "batch_size": cfg.batch_size, "questions": len(examples),
-        "answerable": answerable, "windows": len(feats), "steps": total,
-        "seconds": round(time.monotonic() - started), "final_loss": round(running, 4),
-    }, indent=2))
+    (out / "train.json").write_text(
+        json.dumps(
+            {
+                "command": "python -m training.train_reader" + command_flags(cfg),
+                "date": time.strftime("%Y-%m-%d"),
+                "max_examples": cfg.max_examples,
+                "batch_size": cfg.batch_size,
+                "questions": len(examples),
+                "answerable": answerable,
+                "windows": len(feats),
+                "steps": total,
+                "seconds": round(time.monotonic() - started),
+                "final_loss": round(running, 4),
+            },
+            indent=2,
+        )
+    )
     return final
 
 
 def command_flags(cfg: Config) -> str:
     """The flags that differ from the defaults, as typed (paths left out: they are machine-specific)."""
     default = asdict(Config())
-    return "".join(f" --{k.replace('_', '-')} {v}" for k, v in asdict(cfg).items()
-                   if v != default[k] and k not in {"qa", "out", "export"})  # fmt: skip
+    return "".join(
+        f" --{k.replace('_', '-')} {v}"
+        for k, v in asdict(cfg).items()
+        if v != default[k] and k not in {"qa", "out", "export"}
+    )
 
 
 def export(model_dir: Path, target: Path, cfg: Config) -> None:
@@ -221,16 +253,26 @@ def export(model_dir: Path, target: Path, cfg: Config) -> None:
     dummy = {k: torch.ones((2, 16), dtype=torch.long) for k in ("input_ids", "attention_mask", "token_type_ids")}
     axes = {0: "batch", 1: "tokens"}
     torch.onnx.export(
-        model, (dummy["input_ids"], dummy["attention_mask"], dummy["token_type_ids"]), str(fp32),
-        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["start_logits", "end_logits"],
-        dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
-                      "start_logits": axes, "end_logits": axes},
-        opset_version=17, dynamo=False,
+        model,
+        (dummy["input_ids"], dummy["attention_mask"], dummy["token_type_ids"]),
+        str(fp32),
+        input_names=["input_ids", "attention_mask", "token_type_ids"],
+        output_names=["start_logits", "end_logits"],
+        dynamic_axes={
+            "input_ids": axes,
+            "attention_mask": axes,
+            "token_type_ids": axes,
+            "start_logits": axes,
+            "end_logits": axes,
+        },
+        opset_version=17,
+        dynamo=False,
     )
     target.mkdir(parents=True, exist_ok=True)
     staged = work / "model.onnx"
-    quantize_dynamic(fp32, staged, weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul", "Gather"])
+    quantize_dynamic(
+        fp32, staged, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul", "Gather"]
+    )
     shutil.copyfile(staged, target / "model.onnx")
     shutil.copyfile(model_dir / "tokenizer.json", target / "tokenizer.json")
     # A new model's no-answer scale is its own: an earlier calibration does not carry over.

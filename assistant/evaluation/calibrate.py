@@ -62,8 +62,9 @@ def sweep(
         correct = sum(1 for r in answerable if not declines(r, t, key) and r["scores"]["contains_gold"])
         wrong = sum(1 for r in answerable if declines(r, t, key))
         right = sum(1 for r in unanswerable if declines(r, t, key))
-        points.append(Point(t, _share(correct, len(answerable)), _share(wrong, len(answerable)),
-                            _share(right, len(unanswerable))))  # fmt: skip
+        points.append(
+            Point(t, _share(correct, len(answerable)), _share(wrong, len(answerable)), _share(right, len(unanswerable)))
+        )
     return points
 
 
@@ -119,8 +120,12 @@ def table(points: Sequence[Point], default: float, name: str = "min_score") -> s
         "|---|---|---|---|",
     ]
     for p in points:
-        cells = [f"{p.threshold:.2f}", f"{p.answered_correctly:.3f}", f"{p.abstained_wrongly:.3f}",
-                 f"{p.abstained_rightly:.3f}"]  # fmt: skip
+        cells = [
+            f"{p.threshold:.2f}",
+            f"{p.answered_correctly:.3f}",
+            f"{p.abstained_wrongly:.3f}",
+            f"{p.abstained_rightly:.3f}",
+        ]
         if p.threshold == NO_THRESHOLD:
             cells[0] = "none (the rules only)"
         elif p.threshold == default:
@@ -135,10 +140,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m assistant.evaluation.calibrate",
         description="Print the abstention trade-off curve (ASSISTANT_MIN_SCORE) on the shipped question sets.",
     )
-    parser.add_argument("--thresholds", default=",".join(map(str, THRESHOLDS)),
-                        help="comma-separated min_score values (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--sets", type=Path, default=Path("eval"),
-                        help="the folder with the shipped question sets (default: %(default)s)")  # fmt: skip
+    parser.add_argument(
+        "--thresholds",
+        default=",".join(map(str, THRESHOLDS)),
+        help="comma-separated min_score values (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sets",
+        type=Path,
+        default=Path("eval"),
+        help="the folder with the shipped question sets (default: %(default)s)",
+    )
     parser.add_argument("--out", type=Path, help="also write the curve as JSON to this file")
     args = parser.parse_args(argv)
     thresholds = [float(t) for t in args.thresholds.split(",") if t.strip()]

@@ -43,16 +43,33 @@ HIT_KS = (1, 3, 5, 10)
 RANK_DEPTH = 10
 
 SUMMARY_METRICS = (
-    "hit@1", "hit@3", "hit@5", "hit@10", "recall@10", "mrr@10",
-    "em", "f1", "has_ans_f1", "no_ans_accuracy",
-    "citation_validity", "citation_precision", "citation_recall",
-    "abstain_precision", "abstain_recall",
-    "latency_p50_ms", "latency_p95_ms", "index_seconds",
-)  # fmt: skip
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "hit@10",
+    "recall@10",
+    "mrr@10",
+    "em",
+    "f1",
+    "has_ans_f1",
+    "no_ans_accuracy",
+    "citation_validity",
+    "citation_precision",
+    "citation_recall",
+    "abstain_precision",
+    "abstain_recall",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "index_seconds",
+)
 EXTRA_METRICS = (
-    "has_ans_em", "answer_supported", "answer_contains_gold", "resolution_accuracy", "retrieval_p50_ms",
+    "has_ans_em",
+    "answer_supported",
+    "answer_contains_gold",
+    "resolution_accuracy",
+    "retrieval_p50_ms",
     "retrieval_p95_ms",
-)  # fmt: skip
+)
 
 DEFINITIONS: dict[str, str] = {
     "hit@k": "1 if any of the top k retrieved passages overlaps a gold evidence span "

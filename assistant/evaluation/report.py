@@ -109,8 +109,14 @@ def plot_latency(run: EvalRun, path: Path) -> None:
     bins = 30 if everything else 1
     span = (0.0, max(everything, default=1.0))
     for r in run.runs:
-        ax.hist([row["latency_ms"] for row in r.rows], bins=bins, range=span, histtype="step", linewidth=1.6,
-                label=f"{r.config.name} (p50 {_fmt_ms(r.summary['latency_p50_ms'])})")  # fmt: skip
+        ax.hist(
+            [row["latency_ms"] for row in r.rows],
+            bins=bins,
+            range=span,
+            histtype="step",
+            linewidth=1.6,
+            label=f"{r.config.name} (p50 {_fmt_ms(r.summary['latency_p50_ms'])})",
+        )
     ax.set_xlabel("full answer latency per question (ms)")
     ax.set_ylabel("questions")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -158,8 +164,12 @@ def results_table(run: EvalRun) -> str:
                 cell += " (cached)"
             cells.append(cell)
         lines.append(f"| {metric} | " + " | ".join(cells) + " |")
-    for label, key in (("questions", "questions"), ("answerable / unanswerable", None), ("abstained", "abstained"),
-                       ("citations", "citations")):  # fmt: skip
+    for label, key in (
+        ("questions", "questions"),
+        ("answerable / unanswerable", None),
+        ("abstained", "abstained"),
+        ("citations", "citations"),
+    ):
         if key is None:
             cells = [f"{r.summary['answerable']} / {r.summary['unanswerable']}" for r in run.runs]
         else:
@@ -204,8 +214,11 @@ def report_markdown(run: EvalRun) -> str:
     if run.command:
         out.append(f"- Command: `{run.command}`")
     if not run.complete:
-        out += ["", f"> **Partial run: only the first {run.evaluated} of {len(s.questions)} questions were asked "
-                "(`--limit`). These numbers are not a result for the whole set.**"]  # fmt: skip
+        out += [
+            "",
+            f"> **Partial run: only the first {run.evaluated} of {len(s.questions)} questions were asked "
+            "(`--limit`). These numbers are not a result for the whole set.**",
+        ]
     out += ["", "## Results", "", results_table(run), "", "## Configs", ""]
     for r in run.runs:
         overrides = ", ".join(f"`{k}={v}`" for k, v in r.config.to_json()["overrides"].items()) or "no overrides"

@@ -118,9 +118,10 @@ class EvidenceMatcher:
             return set()
         if self.spans:
             return {
-                i for i, e in enumerate(self.spans)
+                i
+                for i, e in enumerate(self.spans)
                 if doc_matches(source, e.doc) and overlaps(start, end, e.start, e.end)  # type: ignore[arg-type]
-            }  # fmt: skip
+            }
         ok = doc_matches(source, self.answer_doc) and contains_answer(text, self.question.answers)
         return {0} if ok else set()
 
@@ -142,8 +143,9 @@ def score(
     for c in answer.citations:
         units = matcher.supported(c.source, c.start, c.end, c.text)
         cited |= units
-        citations.append({**c.to_json(), "valid": _valid(c.doc_id, c.start, c.end, c.text, document_text),
-                          "supports": bool(units)})  # fmt: skip
+        citations.append(
+            {**c.to_json(), "valid": _valid(c.doc_id, c.start, c.end, c.text, document_text), "supports": bool(units)}
+        )
     prediction = prediction_text(answer)
     em, f1 = best_em_f1(prediction, question.answers if question.answerable else [])
     scores: dict[str, Any] = {f"hit@{k}": hit_at_k(supports, k) for k in HIT_KS}
@@ -152,8 +154,9 @@ def score(
     scores.update(em=em, f1=f1)
     scores["supported"] = bool(question.answerable and not answer.abstained and cited)
     answer_text = _MARKER.sub("", answer.text)
-    scores["contains_gold"] = bool(question.answerable and not answer.abstained
-                                   and contains_answer(answer_text, question.answers))  # fmt: skip
+    scores["contains_gold"] = bool(
+        question.answerable and not answer.abstained and contains_answer(answer_text, question.answers)
+    )
     # None for a question that does not say how it should be resolved.
     scores["resolved_as_expected"] = resolved_as_expected(question, answer.resolved_question)
     scores["evidence_units"] = matcher.units
@@ -267,10 +270,19 @@ def machine_info() -> dict[str, Any]:
     }
     try:
         root = Path(assistant.__file__).parent.parent
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, timeout=5, check=True).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()  # fmt: skip
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         info["commit"] = commit + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         pass
@@ -325,5 +337,12 @@ def run_eval(
         runs.append(run)
     machine["load_end"] = _load()
     finished = dt.datetime.now(dt.UTC)
-    return EvalRun(eval_set, runs, len(questions), started.isoformat(timespec="seconds"),
-                   finished.isoformat(timespec="seconds"), machine, command)  # fmt: skip
+    return EvalRun(
+        eval_set,
+        runs,
+        len(questions),
+        started.isoformat(timespec="seconds"),
+        finished.isoformat(timespec="seconds"),
+        machine,
+        command,
+    )

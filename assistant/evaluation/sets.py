@@ -180,8 +180,16 @@ def _question(
     resolves_to = record.get("resolves_to", [])
     if not isinstance(resolves_to, list) or not all(isinstance(w, str) and w.strip() for w in resolves_to):
         raise SetError(f'{where}: "resolves_to" must be a list of non-empty strings')
-    return Question(qid, question, tuple(a for a in answers if a.strip()), evidence, answerable, conversation, turn,
-                    tuple(resolves_to))  # fmt: skip
+    return Question(
+        qid,
+        question,
+        tuple(a for a in answers if a.strip()),
+        evidence,
+        answerable,
+        conversation,
+        turn,
+        tuple(resolves_to),
+    )
 
 
 def _evidence(raw: Any, where: str) -> Evidence:

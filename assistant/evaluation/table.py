@@ -10,9 +10,20 @@ from pathlib import Path
 from assistant.evaluation.report import fmt
 
 COLUMNS = (
-    "hit@1", "hit@5", "mrr@10", "em", "f1", "answer_contains_gold", "no_ans_accuracy",
-    "citation_validity", "citation_precision", "citation_recall", "latency_p50_ms", "latency_p95_ms", "index_seconds",
-)  # fmt: skip
+    "hit@1",
+    "hit@5",
+    "mrr@10",
+    "em",
+    "f1",
+    "answer_contains_gold",
+    "no_ans_accuracy",
+    "citation_validity",
+    "citation_precision",
+    "citation_recall",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "index_seconds",
+)
 
 
 def combined_table(paths: list[Path], columns: Sequence[str] = COLUMNS) -> str:
@@ -33,8 +44,11 @@ def main(argv: list[str] | None = None) -> None:
         description="One markdown table of several `assistant eval` runs, a row per set and config.",
     )
     parser.add_argument("summaries", nargs="+", type=Path, metavar="REPORT/summary.json")
-    parser.add_argument("--columns", default=",".join(COLUMNS),
-                        help="comma-separated summary metrics to show (default: all of %(default)s)")  # fmt: skip
+    parser.add_argument(
+        "--columns",
+        default=",".join(COLUMNS),
+        help="comma-separated summary metrics to show (default: all of %(default)s)",
+    )
     args = parser.parse_args(argv)
     columns = [c for c in args.columns.split(",") if c]
     if unknown := sorted(set(columns) - set(COLUMNS)):

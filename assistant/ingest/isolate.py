@@ -66,8 +66,11 @@ class _Child:
         # A fresh interpreter, not a fork: the parent holds models and threads, and `spawn` would re-run the
         # caller's script. It must find this package even when that is on the parent's sys.path only.
         root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
-               _DEBUG_ENV: "1" if logging.getLogger().isEnabledFor(logging.DEBUG) else ""}  # fmt: skip
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
+            _DEBUG_ENV: "1" if logging.getLogger().isEnabledFor(logging.DEBUG) else "",
+        }
         self._owner = os.getpid()
         self._process = subprocess.Popen(
             [sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env

@@ -89,7 +89,8 @@ class Ingestor:
             if self.lexical is not None:
                 self.lexical.remove(recovered)
             files: list[Path | Document | LoadFailure] = [
-                *expand([t for t in targets if not is_url(t)], report.skipped), *pages
+                *expand([t for t in targets if not is_url(t)], report.skipped),
+                *pages,
             ]
             pending: list[_Split] = []
             limits = Limits(max_bytes=int(self.settings.max_file_mb * 2**20))

@@ -71,9 +71,7 @@ def _cut_long(text: str, span: Span, max_chars: int) -> Iterator[Span]:
     yield from _trimmed(text, start, span.end)
 
 
-def split_document(
-    doc: Document, passage_chars: int = 600, overlap: int = 1
-) -> tuple[list[Sentence], list[Passage]]:
+def split_document(doc: Document, passage_chars: int = 600, overlap: int = 1) -> tuple[list[Sentence], list[Passage]]:
     """The document's sentences, and passages made of consecutive sentences of about `passage_chars`.
 
     A `date` header is metadata, not part of the first sentence: it is blanked out (keeping every offset).

@@ -146,7 +146,10 @@ class SentenceTransformerEmbedder:
             torch.set_num_threads(threads)
         self.name = model
         self._model = SentenceTransformer(str(model_path(model)), device="cpu", local_files_only=True)
-        self.dimension = int(self._model.get_embedding_dimension())
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:
+            raise ValueError(f"the embedding model {model!r} does not say the size of its vectors")
+        self.dimension = int(dimension)
         # torch modules are not safe to call from several threads at once.
         self._lock = threading.Lock()
 

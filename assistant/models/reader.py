@@ -171,8 +171,14 @@ class TransformersReader:
         if not contexts:
             return []
         enc = self._tokenizer(
-            [question] * len(contexts), contexts, truncation="only_second", max_length=self.WINDOW,
-            stride=self.STRIDE, return_overflowing_tokens=True, return_offsets_mapping=True, padding=True,
+            [question] * len(contexts),
+            contexts,
+            truncation="only_second",
+            max_length=self.WINDOW,
+            stride=self.STRIDE,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=True,
             return_tensors="pt",
         )
         samples = enc.pop("overflow_to_sample_mapping").tolist()

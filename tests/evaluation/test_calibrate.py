@@ -41,8 +41,9 @@ def test_sweep_counts_what_each_threshold_would_decline() -> None:
 
 
 def test_table_marks_the_default() -> None:
-    out = table([Point(NO_THRESHOLD, 0.7, 0.0, 0.5), Point(0.3, 0.7, 0.01, 0.9), Point(0.35, 0.7, 0.01, 0.95)],
-                default=0.35)
+    out = table(
+        [Point(NO_THRESHOLD, 0.7, 0.0, 0.5), Point(0.3, 0.7, 0.01, 0.9), Point(0.35, 0.7, 0.01, 0.95)], default=0.35
+    )
     assert "| none (the rules only) | 0.700 | 0.000 | 0.500 |" in out
     assert "| 0.30 | 0.700 | 0.010 | 0.900 |" in out
     assert "| **0.35 (default)** | **0.700** | **0.010** | **0.950** |" in out

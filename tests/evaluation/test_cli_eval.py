@@ -13,25 +13,58 @@ from tests.conftest import write
 DOC = "000_d4614d5e4eabd9fe.txt"
 PREFERENCE = "Tokayev preferred Russia over Turkey and has been purging Nazarbayev’s loyalists in key positions."
 SEED = [
-    {"id": "t1", "question": "why did Tokayev prefer the CSTO?", "answers": ["Tokayev preferred Russia over Turkey"],
-     "evidence": [{"doc": DOC, "start": 4337, "end": 4435,
-                   "text": PREFERENCE}],
-     "answerable": True},
-    {"id": "t2", "question": "What drones is Turkey supplying to Ukraine?", "answers": ["Bayraktar TB2"],
-     "evidence": [{"doc": DOC, "start": 762, "end": 835,
-                   "text": "is ironically fully backing Kiev with Turkish Bayraktar TB2 combat drones"}],
-     "answerable": True},
-    {"id": "t3", "question": "What is the boiling point of mercury?", "answers": [], "evidence": [],
-     "answerable": False},
-]  # fmt: skip
+    {
+        "id": "t1",
+        "question": "why did Tokayev prefer the CSTO?",
+        "answers": ["Tokayev preferred Russia over Turkey"],
+        "evidence": [{"doc": DOC, "start": 4337, "end": 4435, "text": PREFERENCE}],
+        "answerable": True,
+    },
+    {
+        "id": "t2",
+        "question": "What drones is Turkey supplying to Ukraine?",
+        "answers": ["Bayraktar TB2"],
+        "evidence": [
+            {
+                "doc": DOC,
+                "start": 762,
+                "end": 835,
+                "text": "is ironically fully backing Kiev with Turkish Bayraktar TB2 combat drones",
+            }
+        ],
+        "answerable": True,
+    },
+    {
+        "id": "t3",
+        "question": "What is the boiling point of mercury?",
+        "answers": [],
+        "evidence": [],
+        "answerable": False,
+    },
+]
 PARAGRAPHS = [
-    {"context": "The Denver Broncos defeated the Carolina Panthers 24–10 to win Super Bowl 50.", "qas": [
-        {"id": "s1", "question": "Who won Super Bowl 50?", "answers": [{"answer_start": 4, "text": "Denver Broncos"}]},
-        {"id": "s2", "question": "What was the final score?", "answers": [{"answer_start": 50, "text": "24–10"}]}]},
-    {"context": "The game was played at Levi's Stadium in Santa Clara, California, in February 2016.", "qas": [
-        {"id": "s3", "question": "Where was the game played?",
-         "answers": [{"answer_start": 23, "text": "Levi's Stadium"}]}]},
-]  # fmt: skip
+    {
+        "context": "The Denver Broncos defeated the Carolina Panthers 24–10 to win Super Bowl 50.",
+        "qas": [
+            {
+                "id": "s1",
+                "question": "Who won Super Bowl 50?",
+                "answers": [{"answer_start": 4, "text": "Denver Broncos"}],
+            },
+            {"id": "s2", "question": "What was the final score?", "answers": [{"answer_start": 50, "text": "24–10"}]},
+        ],
+    },
+    {
+        "context": "The game was played at Levi's Stadium in Santa Clara, California, in February 2016.",
+        "qas": [
+            {
+                "id": "s3",
+                "question": "Where was the game played?",
+                "answers": [{"answer_start": 23, "text": "Levi's Stadium"}],
+            }
+        ],
+    },
+]
 
 
 @pytest.fixture
@@ -50,14 +83,21 @@ def jsonl(path: Path, records: list[dict]) -> Path:
 
 def test_seed_style_set_on_the_bundled_article_with_two_configs(tmp_path: Path, run) -> None:  # noqa: ANN001
     out = tmp_path / "report"
-    result = run(str(jsonl(tmp_path / "tiny.jsonl", SEED)), "--config", "default", "--config", "baseline",
-                 "--out", str(out))  # fmt: skip
+    result = run(
+        str(jsonl(tmp_path / "tiny.jsonl", SEED)), "--config", "default", "--config", "baseline", "--out", str(out)
+    )
     assert result.exit_code == 0, result.output
     assert "| hit@1 |" in result.output and "report.md" in result.output
 
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["set"] == {"name": "tiny", "path": str(tmp_path / "tiny.jsonl"), "format": "jsonl",
-                              "questions": 3, "evaluated": 3, "complete": True}  # fmt: skip
+    assert summary["set"] == {
+        "name": "tiny",
+        "path": str(tmp_path / "tiny.jsonl"),
+        "format": "jsonl",
+        "questions": 3,
+        "evaluated": 3,
+        "complete": True,
+    }
     assert list(summary["configs"]) == ["default", "baseline"]
     for block in summary["configs"].values():
         assert set(SUMMARY_METRICS) <= set(block)
@@ -148,12 +188,12 @@ def test_csv_set_with_a_corpus_and_conversations(tmp_path: Path, run) -> None:  
             '{"question": "Q?", "evidence": [{"doc": "other.txt", "start": 0, "end": 3}]}\n',
             [],
             "not bundled (other.txt): pass --corpus",
-        ),  # fmt: skip
+        ),
         (
             '{"question": "Q?", "evidence": [{"doc": "' + DOC + '", "start": 0, "end": 9, "text": "not this"}]}\n',
             [],
             "is not its stated text",
-        ),  # fmt: skip
+        ),
         ('{"question": "Q?", "answers": ["x"]}\n', ["--config", "top_k=lots"], "top_k='lots' is not a valid int"),
     ],
 )

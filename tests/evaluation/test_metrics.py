@@ -90,9 +90,18 @@ def test_percentile_interpolates_linearly() -> None:
     assert percentile([], 50) is None
 
 
-def _row(answerable: bool, abstained: bool, f1: float, em: float, citations: list[tuple[bool, bool]],
-         hits: tuple[float, float, float, float] = (0, 0, 0, 0), rr: float = 0.0, units: int = 1, cited: int = 0,
-         latency: float = 100.0) -> dict:  # fmt: skip
+def _row(
+    answerable: bool,
+    abstained: bool,
+    f1: float,
+    em: float,
+    citations: list[tuple[bool, bool]],
+    hits: tuple[float, float, float, float] = (0, 0, 0, 0),
+    rr: float = 0.0,
+    units: int = 1,
+    cited: int = 0,
+    latency: float = 100.0,
+) -> dict:
     return {
         "answerable": answerable,
         "abstained": abstained,
@@ -112,7 +121,7 @@ def _row(answerable: bool, abstained: bool, f1: float, em: float, citations: lis
             "contains_gold": em > 0,
             "evidence_units": units if answerable else 0,
             "evidence_units_cited": cited,
-        },  # fmt: skip
+        },
     }
 
 
@@ -130,7 +139,7 @@ def test_aggregate_by_hand() -> None:
             units=2,
             cited=1,
             latency=100,
-        ),  # fmt: skip
+        ),
         # answerable, wrongly abstained; first hit at rank 2
         _row(True, True, f1=0.0, em=0.0, citations=[], hits=(0, 1, 1, 1), rr=0.5, units=1, latency=200),
         # unanswerable, rightly abstained (v2 convention: em = f1 = 1)

@@ -43,14 +43,24 @@ def test_doc_matches_by_file_name_or_jsonl_record() -> None:
 
 def test_score_with_offset_evidence() -> None:
     gold_a, gold_b = span("Nord Stream 2"), span("drones")
-    q = Question("q1", "Which pipeline?", ("Nord Stream 2",),
-                 (Evidence("a.txt", *gold_a, "Nord Stream 2"), Evidence("a.txt", *gold_b, "drones")), True)  # fmt: skip
+    q = Question(
+        "q1",
+        "Which pipeline?",
+        ("Nord Stream 2",),
+        (Evidence("a.txt", *gold_a, "Nord Stream 2"), Evidence("a.txt", *gold_b, "drones")),
+        True,
+    )
     answer = Answer(
-        "Which pipeline?", "Berlin relies on Nord Stream 2 gas. [1] The end. [2]", abstained=False,
+        "Which pipeline?",
+        "Berlin relies on Nord Stream 2 gas. [1] The end. [2]",
+        abstained=False,
         citations=[citation(1, "Berlin relies on Nord Stream 2 gas."), citation(2, "The end.")],
-    )  # fmt: skip
-    passages = [passage("Intro."), passage("Berlin relies on Nord Stream 2 gas. Turkey sells drones."),
-                passage("The end.")]  # fmt: skip
+    )
+    passages = [
+        passage("Intro."),
+        passage("Berlin relies on Nord Stream 2 gas. Turkey sells drones."),
+        passage("The end."),
+    ]
     row = score(q, answer, passages, {"d1": TEXT}.__getitem__)
     s = row["scores"]
     assert (s["hit@1"], s["hit@3"], s["rr@10"], s["recall@10"]) == (0.0, 1.0, 0.5, 1.0)

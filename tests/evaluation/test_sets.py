@@ -76,7 +76,7 @@ def test_squad_v1(tmp_path: Path) -> None:
                     ],
                 }
             ],
-        },  # fmt: skip
+        },
         {"context": "Second paragraph.", "qas": []},
     ]
     s = read_set(write(tmp_path / "sb.json", squad(paragraphs)))
@@ -91,12 +91,26 @@ def test_squad_v1(tmp_path: Path) -> None:
 
 
 def test_squad_v2_is_detected_from_content(tmp_path: Path) -> None:
-    paragraphs = [{"context": "Paris is in France.", "qas": [
-        {"id": "a", "question": "Where is Paris?", "answers": [{"answer_start": 12, "text": "France"}],
-         "is_impossible": False},
-        {"id": "b", "question": "Where is Berlin?", "answers": [], "is_impossible": True,
-         "plausible_answers": [{"answer_start": 12, "text": "France"}]},
-    ]}]  # fmt: skip
+    paragraphs = [
+        {
+            "context": "Paris is in France.",
+            "qas": [
+                {
+                    "id": "a",
+                    "question": "Where is Paris?",
+                    "answers": [{"answer_start": 12, "text": "France"}],
+                    "is_impossible": False,
+                },
+                {
+                    "id": "b",
+                    "question": "Where is Berlin?",
+                    "answers": [],
+                    "is_impossible": True,
+                    "plausible_answers": [{"answer_start": 12, "text": "France"}],
+                },
+            ],
+        }
+    ]
     s = read_set(write(tmp_path / "v2.json", squad(paragraphs)))
     assert s.format == "squad-v2.0"
     answerable, impossible = s.questions
@@ -105,8 +119,12 @@ def test_squad_v2_is_detected_from_content(tmp_path: Path) -> None:
 
 
 def test_squad_misaligned_offset_is_realigned_to_the_nearest_occurrence(tmp_path: Path) -> None:
-    paragraphs = [{"context": "one two three two", "qas": [
-        {"id": "x", "question": "Which?", "answers": [{"answer_start": 12, "text": "two"}]}]}]  # fmt: skip
+    paragraphs = [
+        {
+            "context": "one two three two",
+            "qas": [{"id": "x", "question": "Which?", "answers": [{"answer_start": 12, "text": "two"}]}],
+        }
+    ]
     assert read_set(write(tmp_path / "m.json", squad(paragraphs))).questions[0].evidence[0].start == 14
 
 
@@ -121,19 +139,19 @@ def test_squad_misaligned_offset_is_realigned_to_the_nearest_occurrence(tmp_path
             "ev.jsonl",
             '{"question": "Q?", "evidence": [{"doc": "a.txt", "start": "5", "end": 9}]}\n',
             '"start" must be a non-negative integer',
-        ),  # fmt: skip
+        ),
         (
             "order.jsonl",
             '{"question": "Q?", "evidence": [{"doc": "a.txt", "start": 9, "end": 5}]}\n',
             '"end" must be greater',
-        ),  # fmt: skip
+        ),
         ("gold.jsonl", '{"question": "Q?", "answerable": true}\n', 'needs "answers" or "evidence"'),
         ("flag.jsonl", '{"question": "Q?", "answers": ["a"], "answerable": "yes"}\n', '"answerable" must be'),
         (
             "dup.jsonl",
             '{"id": "a", "question": "Q?", "answers": ["x"]}\n{"id": "a", "question": "R?", "answers": ["y"]}\n',
             "duplicate question ids: a",
-        ),  # fmt: skip
+        ),
         ("turns.jsonl", '{"id": "c", "turns": []}\n', '"turns" must be a non-empty list'),
         ("list.json", "[1, 2]", "a JSON list is not a question set"),
         ("header.csv", "q,a\nQ?,A\n", "header `question,answer[,source]`"),
@@ -142,7 +160,7 @@ def test_squad_misaligned_offset_is_realigned_to_the_nearest_occurrence(tmp_path
             "squad.json",
             squad([{"context": "c", "qas": [{"id": "z", "question": "Q?", "answers": []}]}]),
             "needs at least one answer",
-        ),  # fmt: skip
+        ),
         (
             "squad2.json",
             squad(
@@ -154,7 +172,7 @@ def test_squad_misaligned_offset_is_realigned_to_the_nearest_occurrence(tmp_path
                 ]
             ),
             "does not occur in the paragraph",
-        ),  # fmt: skip
+        ),
         ("squad3.json", '{"data": {"title": "x"}}', '"data" must be a list'),
     ],
 )

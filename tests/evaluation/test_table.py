@@ -10,8 +10,10 @@ from assistant.evaluation.table import COLUMNS, combined_table, main
 
 def summary(path: Path, complete: bool = True) -> Path:
     block = {c: 0.5 for c in COLUMNS}
-    data = {"set": {"name": "tiny", "evaluated": 2, "questions": 2 if complete else 9, "complete": complete},
-            "configs": {"default": block, "baseline": block}}  # fmt: skip
+    data = {
+        "set": {"name": "tiny", "evaluated": 2, "questions": 2 if complete else 9, "complete": complete},
+        "configs": {"default": block, "baseline": block},
+    }
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
 

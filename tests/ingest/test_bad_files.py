@@ -133,8 +133,7 @@ def test_legacy_encodings_bom_and_crlf_keep_offsets_exact(
     files = {
         write(
             tmp_path / "latin.txt", "Müller said the café reopened. The façade was repainted in May.".encode("cp1252")
-        ):
-            "Müller said the café reopened. The façade was repainted in May.",
+        ): "Müller said the café reopened. The façade was repainted in May.",
         write(tmp_path / "bom.md", b"\xef\xbb\xbf" + text.encode()): text,
         write(tmp_path / "crlf.txt", text.encode()): text,
     }
@@ -154,8 +153,14 @@ def test_jsonl_with_malformed_lines_keeps_the_good_records(
     bot = make_assistant()
     path = write(
         tmp_path / "feed.jsonl",
-        "\n".join([json.dumps({"text": "Wheat prices rose sharply."}), "{oops", json.dumps([1, 2]),
-                   json.dumps({"text": "Rice harvest was poor."})]),
+        "\n".join(
+            [
+                json.dumps({"text": "Wheat prices rose sharply."}),
+                "{oops",
+                json.dumps([1, 2]),
+                json.dumps({"text": "Rice harvest was poor."}),
+            ]
+        ),
     )
     report = bot.ingest([path], progress=False)
     assert report.added == [f"{path}#1", f"{path}#4"]

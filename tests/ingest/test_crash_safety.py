@@ -53,7 +53,9 @@ def snapshot(index: Path) -> dict[str, object]:
 def ingest_process(folder: Path, index: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "assistant", "ingest", str(folder), "--index", str(index), "--no-progress"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

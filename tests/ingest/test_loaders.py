@@ -53,7 +53,7 @@ def test_html_keeps_main_text_without_scripts_or_styles(tmp_path: Path) -> None:
         ("a.md", "Some intro words\n\n# The real heading\n\nText.", "The real heading"),
         ("a.md", "## A second-level heading first\n\nText.", "A second-level heading first"),
     ],
-)  # fmt: skip
+)
 def test_a_title_is_the_first_heading_or_a_headline_like_first_line(
     tmp_path: Path, name: str, content: str, title: str
 ) -> None:
