@@ -173,12 +173,10 @@ class Assistant:
     def delete(self, source: str) -> int:
         """Remove every document from `source` (a path, a jsonl record `file#line`, or a doc id)."""
         found = self.find(source)
-        with self.store.write_lock():
-            self.lexical.sync(self.store)
+        with self.lexical.writing(self.store):
             for doc in found:
                 self.store.forget(doc.doc_id)
             self.lexical.remove(doc.doc_id for doc in found)
-            self.lexical.save(self.store.generation())
         return len(found)
 
     def find(self, source_or_id: str) -> list[DocumentInfo]:

@@ -22,9 +22,29 @@ import numpy as np
 from assistant.types import Filters
 
 logger = logging.getLogger(__name__)
-_NO_DATE = -1
 # What numpy raises on a file that is not (all of) a saved table: zeroed, truncated, overwritten.
 _DAMAGED = (ValueError, KeyError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile)
+
+
+def source_files(sources: Iterable[str]) -> np.ndarray:
+    """The file of each source: a jsonl record's (`file#line`) is its file, any other source is its own."""
+    return np.asarray([s.split("#", 1)[0] for s in sources], dtype=object)
+
+
+def filter_mask(filters: Filters, sources: np.ndarray, files: np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """Which rows the filters allow, given each row's source, its `source_files` and its date (YYYYMMDD, 0 or less
+    for none): the one implementation of the filter rules, used by the filter table and by BM25's catalog.
+
+    A source allows its own passages, and a jsonl file's path its records'; a date range allows dated passages only.
+    """
+    mask = np.ones(len(sources), dtype=bool)
+    if filters.sources:
+        wanted = np.asarray(list(filters.sources), dtype=object)
+        mask &= np.isin(sources, wanted) | np.isin(files, wanted)
+    for number, keep in zip(filters.date_numbers(), (np.greater_equal, np.less_equal), strict=True):
+        if number is not None:
+            mask &= (dates > 0) & keep(dates, number)
+    return mask
 
 
 class PassageFilterTable:
@@ -39,6 +59,7 @@ class PassageFilterTable:
         self.sources = np.zeros(0, dtype=object)
         self.dates = np.zeros(0, dtype=np.int64)
         self._row: dict[str, int] | None = None
+        self._files: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -60,7 +81,7 @@ class PassageFilterTable:
             with contextlib.suppress(OSError):
                 self.path.unlink(missing_ok=True)
             return self._missing()
-        self._row = None
+        self._row = self._files = None
         return True
 
     def _missing(self) -> bool:
@@ -93,9 +114,9 @@ class PassageFilterTable:
         self.ids = np.concatenate([self.ids, np.asarray([r[0] for r in rows], dtype=object)])
         self.doc_ids = np.concatenate([self.doc_ids, np.asarray([str(r[1]["doc_id"]) for r in rows], dtype=object)])
         self.sources = np.concatenate([self.sources, np.asarray([str(r[1]["source"]) for r in rows], dtype=object)])
-        dates = [int(r[1].get("date_num", _NO_DATE)) for r in rows]
+        dates = [int(r[1].get("date_num", 0)) for r in rows]
         self.dates = np.concatenate([self.dates, np.asarray(dates, dtype=np.int64)])
-        self._row = None
+        self._row = self._files = None
 
     def remove_documents(self, doc_ids: Sequence[str]) -> None:
         if not doc_ids or not len(self):
@@ -103,19 +124,15 @@ class PassageFilterTable:
         keep = ~np.isin(self.doc_ids, np.asarray(list(doc_ids), dtype=object))
         self.ids, self.doc_ids = self.ids[keep], self.doc_ids[keep]
         self.sources, self.dates = self.sources[keep], self.dates[keep]
-        self._row = None
+        self._row = self._files = None
 
     # -- answering ----------------------------------------------------------------------------
 
     def allowed(self, filters: Filters) -> np.ndarray:
-        """A boolean mask over the rows: which passages the filters allow (same rules as Chroma's `where`)."""
-        mask = np.ones(len(self), dtype=bool)
-        if filters.sources:
-            mask &= np.isin(self.sources, np.asarray(list(filters.sources), dtype=object))
-        for number, keep in zip(filters.date_numbers(), (np.greater_equal, np.less_equal), strict=True):
-            if number is not None:
-                mask &= (self.dates != _NO_DATE) & keep(self.dates, number)
-        return mask
+        """A boolean mask over the rows: which passages the filters allow."""
+        if self._files is None:
+            self._files = source_files(self.sources.tolist())
+        return filter_mask(filters, self.sources, self._files, self.dates)
 
     def rows_of(self, passage_ids: Sequence[str]) -> np.ndarray:
         """Row numbers of these passages (-1 for one the table does not know)."""

@@ -24,7 +24,8 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from assistant.bm25 import Base, Segments
+from assistant.filter_table import filter_mask, source_files
 from assistant.store import IndexBusyError, Store
 from assistant.text import terms
 from assistant.types import Filters, Passage, date_number
@@ -78,8 +80,7 @@ def row_of(pid: str, p: Passage) -> list[Any]:
 
 
 class LexicalIndex:
-    """BM25 search and the passage catalog; writers `sync`, then `add`/`remove`, then `save`, holding the
-    store's write lock."""
+    """BM25 search and the passage catalog; writers `add` and `remove` inside `writing`."""
 
     def __init__(self, folder: Path, compact_share: float = 0.1) -> None:
         self.folder = Path(folder)
@@ -97,7 +98,8 @@ class LexicalIndex:
         self._rows = Catalog()
         self._row_of: dict[str, int] = {}
         self._doc_rows: dict[str, list[int]] = {}  # live rows only
-        self._source_rows: dict[str, list[int]] = {}
+        self._sources = np.zeros(0, dtype=object)
+        self._files = np.zeros(0, dtype=object)
         self._dates = np.zeros(0, dtype=np.int64)
         self._extend(rows)
         self._segments = Segments(base)
@@ -110,12 +112,11 @@ class LexicalIndex:
         first = len(self._rows)
         for column, values in zip(self._rows.columns(), rows.columns(), strict=True):
             column.extend(values)
-        for i, (pid, doc, source) in enumerate(zip(rows.ids, rows.doc_ids, rows.sources, strict=True), first):
+        for i, (pid, doc) in enumerate(zip(rows.ids, rows.doc_ids, strict=True), first):
             self._row_of[pid] = i
             self._doc_rows.setdefault(doc, []).append(i)
-            self._source_rows.setdefault(source, []).append(i)
-            if "#" in source:  # a jsonl file stands for all its records (`file#line`)
-                self._source_rows.setdefault(source.split("#", 1)[0], []).append(i)
+        self._sources = np.concatenate([self._sources, np.asarray(rows.sources, dtype=object)])
+        self._files = np.concatenate([self._files, source_files(rows.sources)])
         self._dates = np.concatenate([self._dates, np.asarray(rows.dates, dtype=np.int64)])
 
     def _derive(self) -> None:
@@ -163,6 +164,17 @@ class LexicalIndex:
                 self.load()
             if self.generation != store.generation():
                 self._read_store(store)  # saved with the write this precedes
+
+    @contextmanager
+    def writing(self, store: Store) -> Iterator[None]:
+        """The one write transaction over the store and this index: the store's write lock, this index brought in
+        step (and what a crashed writer left pending removed from both), the caller's writes, then this index
+        saved with the store's new generation. Every ingest and delete goes through here."""
+        with store.write_lock():
+            self.sync(store)
+            self.remove(store.recover())
+            yield
+            self.save(store.generation())
 
     def rebuild(self, store: Store) -> None:
         """Re-read every passage from the store (after a crash, or when another client changed it).
@@ -353,18 +365,9 @@ class LexicalIndex:
         """Which rows the filters allow (None: all)."""
         if not filters:
             return None
-        allowed = self._segments.alive.copy()
-        if filters.sources:
-            rows = [r for source in filters.sources for r in self._source_rows.get(source, ())]
-            by_source = np.zeros(len(allowed), dtype=bool)
-            by_source[rows] = True
-            allowed &= by_source
-        date_from, date_to = filters.date_numbers()
-        if date_from is not None:
-            allowed &= self._dates >= date_from
-        if date_to is not None:
-            allowed &= (self._dates <= date_to) & (self._dates > 0)
-        return allowed if self._live is None else allowed[self._live]
+        with self._lock:
+            allowed = self._segments.alive & filter_mask(filters, self._sources, self._files, self._dates)
+            return allowed if self._live is None else allowed[self._live]
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Passage ids with a positive BM25 score for the query's terms, best first."""

@@ -78,13 +78,12 @@ def _client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
 
 
-def where_clause(filters: Filters | None) -> dict[str, Any] | None:
-    """Chroma `where` for these filters (dates compare as YYYYMMDD numbers); None for no filter."""
-    if not filters:
-        return None
+def where_clause(filters: Filters, sources: Sequence[str]) -> dict[str, Any]:
+    """Chroma `where` for these filters, given the `sources` they allow (from the filter table, which decides
+    what a source filter means); dates compare as YYYYMMDD numbers."""
     clauses: list[dict[str, Any]] = []
     if filters.sources:
-        clauses.append({"source": {"$in": list(filters.sources)}})
+        clauses.append({"source": {"$in": list(sources)}})
     for op, number in zip(("$gte", "$lte"), filters.date_numbers(), strict=True):
         if number is not None:
             clauses.append({"date_num": {op: number}})
@@ -417,7 +416,8 @@ class Store:
             kept = [(pid, 1.0 - float(d)) for pid, d, r in hits if r >= 0 and mask[r]][:k]
             if len(kept) == min(k, allowed):
                 return self._fetch(kept)
-        return self._fetch(self.nearest_passage_ids(vector, k, where_clause(filters)))
+        allowed_sources = sorted(set(table.sources[mask].tolist()))
+        return self._fetch(self.nearest_passage_ids(vector, k, where_clause(filters, allowed_sources)))
 
     def filter_table(self) -> PassageFilterTable:
         """The filter table, current with the index: read from disk, or rebuilt from Chroma when stale."""

@@ -148,3 +148,28 @@ def test_a_vector_still_being_computed_retrieves_the_same(
     assert [(sp.passage.id, sp.score) for sp in bot.retrieve(question, k=3)] == [
         (sp.passage.id, sp.score) for sp in given
     ]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},  # hybrid: BM25 and sentence branches, filtered through the catalog
+        {"retrieval": "dense", "rerank": False},  # Chroma's passages, filtered by the filter table
+        {"retrieval": "dense", "rerank": False, "filter_exact_passages": 0, "filter_overfetch_limit": 0},  # `where`
+    ],
+)
+def test_a_jsonl_files_path_allows_its_records_in_every_search(
+    make_assistant: Callable[..., Assistant], tmp_path: Path, settings: dict[str, object]
+) -> None:
+    records = [
+        '{"text": "The Vellmora ferry sails at dawn.", "date": "2022-03-01"}',
+        '{"text": "The Vellmora bridge opened in May.", "date": "2023-05-02"}',
+    ]
+    news = write(tmp_path / "news.jsonl", "\n".join(records))
+    write(tmp_path / "other.txt", "The Vellmora ferry and the Vellmora bridge are both on the old river.")
+    bot = make_assistant(**settings)
+    bot.ingest([tmp_path], progress=False)
+    hits = bot.retrieve("Vellmora ferry bridge river", k=5, filters=Filters(sources=(str(news),)))
+    assert sorted(sp.passage.source for sp in hits) == [f"{news}#1", f"{news}#2"]
+    dated = bot.retrieve("Vellmora ferry", k=5, filters=Filters(sources=(str(news),), date_to="2022-12-31"))
+    assert [sp.passage.source for sp in dated] == [f"{news}#1"]

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
+from assistant.filter_table import filter_mask, source_files
 from assistant.ingest.splitter import split_document
 from assistant.settings import Settings
 from assistant.store import ModelMismatchError, Store, where_clause
@@ -152,15 +153,28 @@ def test_the_hnsw_settings_build_a_new_index_and_set_the_search_breadth_of_an_ol
     assert hnsw(Store(built.replace(hnsw_ef_search=60), "model-a", 3)) == [(60, 24)] * 2
 
 
-def test_where_clause() -> None:
-    assert where_clause(None) is None
-    assert where_clause(Filters()) is None
-    assert where_clause(Filters(sources=("a",))) == {"source": {"$in": ["a"]}}
-    assert where_clause(Filters(date_from="2022-01-02", date_to="2022-12-31")) == {
+def test_where_clause_takes_the_sources_the_filter_table_allows() -> None:
+    records = ["/n/a.jsonl#1", "/n/a.jsonl#2"]
+    assert where_clause(Filters(sources=("/n/a.jsonl",)), records) == {"source": {"$in": records}}
+    assert where_clause(Filters(date_from="2022-01-02", date_to="2022-12-31"), []) == {
         "$and": [{"date_num": {"$gte": 20220102}}, {"date_num": {"$lte": 20221231}}]
     }
     with pytest.raises(ValueError, match="not a date"):
-        where_clause(Filters(date_from="yesterday"))
+        where_clause(Filters(date_from="yesterday"), [])
+
+
+def test_one_filter_rule_for_files_records_and_dates() -> None:
+    sources = np.asarray(["/n/a.txt", "/n/b.jsonl#1", "/n/b.jsonl#2", "/n/c.txt"], dtype=object)
+    dates = np.asarray([20220105, 0, 20220301, 20230101])
+    files = source_files(sources.tolist())
+    assert filter_mask(Filters(sources=("/n/b.jsonl",)), sources, files, dates).tolist() == [0, 1, 1, 0]
+    assert filter_mask(Filters(sources=("/n/b.jsonl#2", "/n/a.txt")), sources, files, dates).tolist() == [1, 0, 1, 0]
+    assert filter_mask(Filters(date_to="2022-12-31"), sources, files, dates).tolist() == [1, 0, 1, 0]
+    # An old table marks "no date" as -1: still no date.
+    assert (
+        filter_mask(Filters(date_to="2022-12-31"), sources, files, np.asarray([-1, 0, 1, 2])).tolist()
+        == [0] * 2 + [1] * 2
+    )
 
 
 def test_sentence_vectors_come_back_in_order(sample_bot: Assistant) -> None:

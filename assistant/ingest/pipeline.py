@@ -60,9 +60,7 @@ def encode_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
 
 
 class Ingestor:
-    def __init__(
-        self, store: Store, embedder: Embedder, settings: Settings, lexical: LexicalIndex | None = None
-    ) -> None:
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings, lexical: LexicalIndex) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
@@ -82,12 +80,7 @@ class Ingestor:
         urls = [t for t in targets if is_url(t)]
         # Pages are fetched before the write lock is taken: a slow site must not hold up other writers.
         pages = self._fetch(urls, report, show, private_hosts) if urls else []
-        with self.store.write_lock():
-            if self.lexical is not None:
-                self.lexical.sync(self.store)
-            recovered = self.store.recover()
-            if self.lexical is not None:
-                self.lexical.remove(recovered)
+        with self.lexical.writing(self.store):
             files: list[Path | Document | LoadFailure] = [
                 *expand([t for t in targets if not is_url(t)], report.skipped),
                 *pages,
@@ -112,8 +105,6 @@ class Ingestor:
                 bar.set_postfix(passages=report.passages)
             self._write(pending, report)
             bar.close()
-            if self.lexical is not None:
-                self.lexical.save(self.store.generation())
         return report
 
     def _fetch(self, urls: list[str], report: IngestReport, show: bool, private_hosts: bool) -> list[Document]:
@@ -183,9 +174,8 @@ class Ingestor:
         self.store.delete_units([split.doc.doc_id for split in splits if split.replaces])
         self.store.add(passages, np.concatenate(pooled), sentences, vectors)
         self.store.commit([(split.doc, len(split.passages)) for split in splits])
-        if self.lexical is not None:
-            self.lexical.remove([split.doc.doc_id for split in splits if split.replaces])
-            self.lexical.add((p.id, p) for p in passages)
+        self.lexical.remove([split.doc.doc_id for split in splits if split.replaces])
+        self.lexical.add((p.id, p) for p in passages)
         for split in splits:
             report.added.append(split.doc.source)
             report.passages += len(split.passages)
