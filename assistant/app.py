@@ -121,7 +121,7 @@ class Assistant:
         def make() -> tuple[Retriever, ExtractiveAnswerer]:
             scorer = EvidenceScorer(self.store, self.lexical, self.settings)
             retriever: Retriever = (
-                DenseRetriever(self.store)
+                DenseRetriever(self.store, self.lexical)
                 if self.settings.retrieval == "dense" and not self.settings.rerank
                 else HybridRetriever(self.store, self.lexical, self.settings, make_reranker(self.settings, scorer))
             )

@@ -1,7 +1,8 @@
 """BM25 over every stored passage (bm25s), persisted under the index folder and kept in step with the store.
 
-The index also keeps a small catalog of every passage (id, document, source, offsets, date), which is
-what filters and the sentence branch of retrieval use instead of slow Chroma `where` scans.
+The index also keeps the one catalog of every passage (id, document, source, offsets, date): every filter is
+decided on it (`filter_mask`), for BM25, for the sentence branch of retrieval and for the store's filtered dense
+search, instead of slow Chroma `where` scans.
 
 Writes cost what they change: passages added since the last compaction form a delta segment and removed
 ones become tombstones (`assistant/bm25.py` scores them exactly like a fresh index), until they outgrow
@@ -35,8 +36,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from assistant.bm25 import Base, Segments
-from assistant.filter_table import filter_mask, source_files
-from assistant.store import IndexBusyError, Store
+from assistant.store import AllowedPassages, IndexBusyError, Store
 from assistant.text import terms
 from assistant.types import Filters, Passage, date_number
 
@@ -72,6 +72,27 @@ class Catalog:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+def source_files(sources: Iterable[str]) -> np.ndarray:
+    """The file of each source: a jsonl record's (`file#line`) is its file, any other source is its own."""
+    return np.asarray([s.split("#", 1)[0] for s in sources], dtype=object)
+
+
+def filter_mask(filters: Filters, sources: np.ndarray, files: np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """Which rows the filters allow, given each row's source, its `source_files` and its date (YYYYMMDD, 0 or less
+    for none): the one implementation of the filter rules, used by the filter table and by BM25's catalog.
+
+    A source allows its own passages, and a jsonl file's path its records'; a date range allows dated passages only.
+    """
+    mask = np.ones(len(sources), dtype=bool)
+    if filters.sources:
+        wanted = np.asarray(list(filters.sources), dtype=object)
+        mask &= np.isin(sources, wanted) | np.isin(files, wanted)
+    for number, keep in zip(filters.date_numbers(), (np.greater_equal, np.less_equal), strict=True):
+        if number is not None:
+            mask &= (dates > 0) & keep(dates, number)
+    return mask
 
 
 def row_of(pid: str, p: Passage) -> list[Any]:
@@ -368,6 +389,27 @@ class LexicalIndex:
         with self._lock:
             allowed = self._segments.alive & filter_mask(filters, self._sources, self._files, self._dates)
             return allowed if self._live is None else allowed[self._live]
+
+    def allowed(self, filters: Filters | None) -> AllowedPassages | None:
+        """What the filters allow, for the store's filtered dense search (None: no filter)."""
+        mask = self.mask(filters)
+        if mask is None or filters is None:
+            return None
+        return AllowedPassages(
+            filters,
+            count=int(mask.sum()),
+            total=len(mask),
+            ids=lambda: self.allowed_ids(mask),
+            contains=lambda pid: self.allows(pid, mask),
+            sources=lambda: sorted({self._rows.sources[i] for i in self._allowed_rows(mask)}),
+        )
+
+    def allows(self, pid: str, mask: np.ndarray | None) -> bool:
+        """Whether `mask` (of `mask()`) allows the passage."""
+        if mask is None:
+            return True
+        row = self.row(pid)
+        return row is not None and bool(mask[row])
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Passage ids with a positive BM25 score for the query's terms, best first."""

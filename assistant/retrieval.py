@@ -59,14 +59,16 @@ class Retriever(Protocol):
 class DenseRetriever:
     """Nearest passages by cosine similarity of their embeddings to the question's."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, lexical: LexicalIndex) -> None:
         self.store = store
+        self.lexical = lexical  # its catalog decides the filters
 
     def close(self) -> None:
         pass
 
     def retrieve(self, question: str, vector: Vector, k: int, filters: Filters | None = None) -> list[ScoredPassage]:
-        found = self.store.query_passages(ready(vector), k, filters)
+        self.lexical.refresh(self.store, check_store=False)
+        found = self.store.query_passages(ready(vector), k, self.lexical.allowed(filters))
         if filters and not found:  # a filtered search returns its k nearest among the allowed: none are
             raise NoMatchingArticles
         return [ScoredPassage(p, score) for p, score in found]
@@ -175,9 +177,9 @@ class HybridRetriever:
         if mask is None:
             # Ids only: the few passages that survive fusion are fetched once, afterwards.
             return [pid for pid, _ in self.store.nearest_passage_ids(vector, n)]
-        # The store decides filters from its local table (exact scoring or over-fetching), not Chroma's `where`.
-        hits = [(p.id, p) for p, _ in self.store.query_passages(vector, n, filters)]
-        kept = [(pid, p) for pid, p in hits if self._allowed(pid, mask)]
+        # Filtered by the catalog (exact scoring or over-fetching), not by Chroma's `where`.
+        hits = [(p.id, p) for p, _ in self.store.query_passages(vector, n, self.lexical.allowed(filters))]
+        kept = [(pid, p) for pid, p in hits if self.lexical.allows(pid, mask)]
         known.update(kept)
         return [pid for pid, _ in kept]
 
@@ -199,7 +201,7 @@ class HybridRetriever:
         out: dict[str, None] = {}
         for doc_id, start, end, _ in hits:
             for pid in self.lexical.passages_covering(doc_id, start, end):
-                if self._allowed(pid, mask):
+                if self.lexical.allows(pid, mask):
                     out.setdefault(pid)
         return list(out)
 
@@ -209,12 +211,6 @@ class HybridRetriever:
             return n
         share = max(float(mask.mean()), 1e-6)
         return int(min(MAX_OVERFETCH, max(n, np.ceil(2 * n / share))))
-
-    def _allowed(self, pid: str, mask: np.ndarray | None) -> bool:
-        if mask is None:
-            return True
-        row = self.lexical.row(pid)
-        return row is not None and bool(mask[row])
 
     def _diversify(self, candidates: list[ScoredPassage], k: int) -> list[ScoredPassage]:
         ids = [sp.passage.id for sp in candidates]

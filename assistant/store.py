@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,6 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from assistant.filter_table import PassageFilterTable
 from assistant.passage_cache import PassageCache, PassageRow, SentenceRow
 from assistant.settings import Settings
 from assistant.types import Document, Filters, Passage, Sentence, date_number
@@ -78,8 +77,20 @@ def _client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
 
 
+@dataclass(frozen=True)
+class AllowedPassages:
+    """The passages a filter allows, as the passage catalog decided them (`LexicalIndex.allowed`)."""
+
+    filters: Filters
+    count: int  # passages allowed
+    total: int  # passages in the catalog
+    ids: Callable[[], list[str]]  # the allowed passages' ids (asked for only when they are few)
+    contains: Callable[[str], bool]  # whether a passage id is allowed
+    sources: Callable[[], list[str]]  # the sources of the allowed passages
+
+
 def where_clause(filters: Filters, sources: Sequence[str]) -> dict[str, Any]:
-    """Chroma `where` for these filters, given the `sources` they allow (from the filter table, which decides
+    """Chroma `where` for these filters, given the `sources` they allow (from the passage catalog, which decides
     what a source filter means); dates compare as YYYYMMDD numbers."""
     clauses: list[dict[str, Any]] = []
     if filters.sources:
@@ -137,13 +148,8 @@ class Store:
         self.sentences = self._vector_collection("sentences", meta)
         self.documents = self._collection("documents", {"hnsw:space": "cosine"})
         self.meta = self._collection("meta", {"hnsw:space": "cosine"})
-        self._filters = PassageFilterTable(self.local_cache_path("passage-filters.npz"))
-        # Changes this process made to the index, applied to the filter table when they commit.
-        self._added: list[tuple[str, dict[str, Any]]] = []
-        self._removed: list[str] = []
-        self._filters_changed = False
-        if not self.generation() and self.passages.count() == 0:
-            self._filters.reset([], "")  # a new index: the table starts empty and follows every write
+        # The filter table of earlier versions: filters are now decided by the one passage catalog (lexical.py).
+        self.local_cache_path("passage-filters.npz").unlink(missing_ok=True)
         for col in (self.passages, self.sentences):
             found = (col.metadata or {}).get("embedding_model")
             if found != model:
@@ -203,7 +209,7 @@ class Store:
         """
         wait = self.settings.lock_timeout if timeout is None else timeout
         if self.settings.chroma_url:
-            with _ServerLock(self.meta, wait, self.settings.lock_lease, self.location), self._saving_filters():
+            with _ServerLock(self.meta, wait, self.settings.lock_lease, self.location):
                 yield
             return
         from filelock import FileLock, Timeout
@@ -216,8 +222,7 @@ class Store:
                 f"the index at {self.location} is in use by another process; try again when it has finished"
             ) from None
         try:
-            with self._saving_filters():
-                yield
+            yield
         finally:
             file_lock.release()
 
@@ -228,15 +233,6 @@ class Store:
                 return self.recover()
         except IndexBusyError:
             return []
-
-    @contextmanager
-    def _saving_filters(self) -> Iterator[None]:
-        try:
-            yield
-        finally:
-            if self._filters_changed:
-                self._filters.save()
-                self._filters_changed = False
 
     def begin(self, docs: Sequence[Document]) -> None:
         """Record the documents as pending: their passages may be half-written until `commit`."""
@@ -264,17 +260,8 @@ class Store:
         return str(got["metadatas"][0]["token"]) if got["ids"] else ""
 
     def _bump_generation(self) -> None:
-        """Record a change; the filter table follows it when it was current, else it is rebuilt when next used."""
-        before, token = self.generation(), uuid.uuid4().hex
-        self.meta.upsert(ids=[_GENERATION_ID], embeddings=[[1.0]], metadatas=[{"token": token}])
-        if self._filters.generation is None:
-            self._filters.load()
-        if self._filters.generation == before:
-            self._filters.remove_documents(self._removed)
-            self._filters.append(self._added)
-            self._filters.generation = token
-            self._filters_changed = True
-        self._added, self._removed = [], []
+        """Record a change: the local caches of other clients (BM25 and its catalog) see it and catch up."""
+        self.meta.upsert(ids=[_GENERATION_ID], embeddings=[[1.0]], metadatas=[{"token": uuid.uuid4().hex}])
 
     @staticmethod
     def _doc_metadata(doc: Document, status: str, passages: int) -> dict[str, Any]:
@@ -296,7 +283,6 @@ class Store:
             rows = [row[(p.doc_id, a, b)] for a, b in p.sentence_spans]
             meta["sentence_vectors"] = pack_vectors(sentence_vectors[rows])
         self._add(self.passages, passages, passage_vectors, metas)
-        self._added.extend((p.id, m) for p, m in zip(passages, metas, strict=True))
         self._cache.put(
             [_cache_row(p.id, p.text, m, self.dimension) for p, m in zip(passages, metas, strict=True)],
             [(s.id, s.doc_id, s.start, s.end) for s in sentences],
@@ -321,7 +307,6 @@ class Store:
             for col in (self.passages, self.sentences):
                 col.delete(where=where)
         self._cache.remove_documents(doc_ids)
-        self._removed.extend(doc_ids)
 
     def forget(self, doc_id: str) -> None:
         self.delete_units([doc_id])
@@ -385,52 +370,31 @@ class Store:
         pending = self.documents.get(where={"status": PENDING}, include=[])["ids"]
         return {"documents": self.documents.count() - len(pending), "passages": self.passages.count()}
 
-    def query_passages(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[Passage, float]]:
-        """The `k` passages nearest to `vector` among those the filters allow, best first.
+    def query_passages(
+        self, vector: np.ndarray, k: int, allowed: AllowedPassages | None = None
+    ) -> list[tuple[Passage, float]]:
+        """The `k` passages nearest to `vector` among those a filter allows (as the passage catalog decided),
+        best first.
 
         Chroma's filtered search goes through its metadata store and is many times slower than an
-        unfiltered one, so filters are decided by the local filter table instead: when they allow few
-        passages, those are scored exactly with numpy; otherwise an unfiltered search (ids only, which
-        is cheap) fetches enough extra neighbours to keep `k`. Only when too few survive does Chroma's
-        own filtered search run.
+        unfiltered one: when a filter allows few passages, those are scored exactly with numpy; otherwise
+        an unfiltered search (ids only, which is cheap) fetches enough extra neighbours to keep `k`. Only
+        when too few survive does Chroma's own filtered search run.
         """
-        if not filters:
+        if allowed is None:
             return self._fetch(self.nearest_passage_ids(vector, k))
-        table = self.filter_table()
-        mask = table.allowed(filters)
-        allowed = int(mask.sum())
-        if allowed == 0:
+        if allowed.count == 0:
             return []
-        if allowed <= self.settings.filter_exact_passages:
-            return self._exact(vector, k, table.ids[mask].tolist())
-        wanted = int(3 * k * len(table) / allowed) + k
+        if allowed.count <= self.settings.filter_exact_passages:
+            return self._exact(vector, k, allowed.ids())
+        wanted = int(3 * k * allowed.total / allowed.count) + k
         if wanted <= self.settings.filter_overfetch_limit:
-            got = self.passages.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32)],
-                n_results=min(wanted, len(table)),
-                include=["distances"],
-            )
-            ids, distances = got["ids"][0], got["distances"][0]
-            rows = table.rows_of(ids)
-            hits = zip(ids, distances, rows, strict=True)
-            kept = [(pid, 1.0 - float(d)) for pid, d, r in hits if r >= 0 and mask[r]][:k]
-            if len(kept) == min(k, allowed):
+            hits = self.nearest_passage_ids(vector, min(wanted, allowed.total))
+            kept = [(pid, score) for pid, score in hits if allowed.contains(pid)][:k]
+            if len(kept) == min(k, allowed.count):
                 return self._fetch(kept)
-        allowed_sources = sorted(set(table.sources[mask].tolist()))
-        return self._fetch(self.nearest_passage_ids(vector, k, where_clause(filters, allowed_sources)))
-
-    def filter_table(self) -> PassageFilterTable:
-        """The filter table, current with the index: read from disk, or rebuilt from Chroma when stale."""
-        token = self.generation()
-        table = self._filters
-        if table.generation != token and (not table.load() or table.generation != token):
-            table.reset(self._passage_metadata_rows(), token)
-            table.save()
-        return table
-
-    def _passage_metadata_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        for got in _pages(self.passages, ["metadatas"]):
-            yield from zip(got["ids"], got["metadatas"], strict=True)
+        where = where_clause(allowed.filters, allowed.sources())
+        return self._fetch(self.nearest_passage_ids(vector, k, where))
 
     def _exact(self, vector: np.ndarray, k: int, ids: list[str]) -> list[tuple[Passage, float]]:
         """Exact cosine top-k over these passages (stored vectors are unit length)."""

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.filter_table import filter_mask, source_files
 from assistant.ingest.splitter import split_document
+from assistant.lexical import filter_mask, source_files
 from assistant.settings import Settings
 from assistant.store import ModelMismatchError, Store, where_clause
 from assistant.types import Document, Filters
@@ -53,7 +53,7 @@ def test_filtered_search_strategies_agree(
     vector = bot.embed_question("news about the harvest")
     everything = reference.store.query_passages(vector, 1000)
     allowed = [(p, s) for p, s in everything if _allows(filters, p.source, p.metadata.get("date", ""))]
-    got = bot.store.query_passages(vector, 5, filters)
+    got = bot.store.query_passages(vector, 5, bot.lexical.allowed(filters))
     assert got and all(_allows(filters, p.source, p.metadata.get("date", "")) for p, _ in got)
     assert [p.id for p, _ in got] == [p.id for p, _ in allowed[:5]]
     assert [s for _, s in got] == pytest.approx([s for _, s in allowed[:5]], abs=1e-4)
@@ -74,15 +74,14 @@ def test_a_filter_matching_nothing_returns_nothing(news: Path, make_assistant: C
     assert bot.retrieve("harvest", filters=Filters(sources=("no-such-file.txt",))) == []
 
 
-def test_the_filter_table_follows_writes_from_another_process(
+def test_filtered_dense_search_follows_writes_from_another_process(
     news: Path, make_assistant: Callable[..., Assistant], tmp_path: Path
 ) -> None:
-    reader = make_assistant(filter_exact_passages=10_000)
+    reader = make_assistant(retrieval="dense", rerank=False, filter_exact_passages=0, filter_overfetch_limit=0)
     reader.ingest([news], progress=False)
     year = Filters(date_from="2030-01-01")
     assert reader.retrieve("ferry", filters=year) == []
-    table = reader.settings.index_dir / "passage-filters.npz"
-    assert table.exists() and len(reader.store.filter_table()) == reader.stats()["passages"]
+    assert not (reader.settings.index_dir / "passage-filters.npz").exists()  # one catalog: BM25's
 
     # Another writer on the same index (a second Assistant, as another process would be).
     writer = make_assistant(filter_exact_passages=10_000)
@@ -90,12 +89,8 @@ def test_the_filter_table_follows_writes_from_another_process(
     writer.ingest([late], progress=False)
     hits = reader.retrieve("ferry", filters=year)
     assert [sp.passage.text for sp in hits] == ["The ferry returns in spring."]
-
-    # A stale or missing table is rebuilt from Chroma.
-    table.unlink()
     writer.delete(f"{late}#1")
     assert reader.retrieve("ferry", filters=year) == []
-    assert len(reader.store.filter_table()) == reader.stats()["passages"]
 
 
 def test_answers_use_the_sentence_vectors_that_came_with_their_passages(
@@ -153,7 +148,7 @@ def test_the_hnsw_settings_build_a_new_index_and_set_the_search_breadth_of_an_ol
     assert hnsw(Store(built.replace(hnsw_ef_search=60), "model-a", 3)) == [(60, 24)] * 2
 
 
-def test_where_clause_takes_the_sources_the_filter_table_allows() -> None:
+def test_where_clause_takes_the_sources_the_catalog_allows() -> None:
     records = ["/n/a.jsonl#1", "/n/a.jsonl#2"]
     assert where_clause(Filters(sources=("/n/a.jsonl",)), records) == {"source": {"$in": records}}
     assert where_clause(Filters(date_from="2022-01-02", date_to="2022-12-31"), []) == {
@@ -240,7 +235,6 @@ def _cites(bot: Assistant, question: str, sentence: str) -> bool:
     [
         ("lexical/assistant/manifest.json", "lexical index"),
         ("passage-cache.sqlite3", "passage cache"),
-        ("passage-filters.npz", "filter table"),
     ],
 )
 def test_a_damaged_cache_is_rebuilt_from_the_store_and_reported_once(
