@@ -20,13 +20,13 @@ from assistant.followup import resolve
 from assistant.generate import GenerativeAnswerer
 from assistant.ingest import isolate
 from assistant.ingest.pipeline import Ingestor
-from assistant.lexical import LexicalIndex
 from assistant.models.embedder import Embedder, get_embedder
 from assistant.models.embedder import identity as embedder_identity
 from assistant.rerank import make_reranker
 from assistant.retrieval import DenseRetriever, HybridRetriever, NoMatchingArticles, Retriever
 from assistant.settings import BACKENDS, Settings
 from assistant.store import DocumentInfo, Store
+from assistant.store.lexical import LexicalIndex
 from assistant.types import NOT_SAID, Answer, Filters, IngestReport, ScoredPassage
 
 MAX_QUESTION_CHARS = 2000

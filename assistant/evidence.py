@@ -14,9 +14,9 @@ from functools import lru_cache
 import numpy as np
 
 from assistant.answer_types import Kind, QuestionType, has_candidate, names, negated, numbers_in, tokens
-from assistant.lexical import LexicalIndex
 from assistant.settings import Settings
 from assistant.store import Store
+from assistant.store.lexical import LexicalIndex
 from assistant.text import terms
 from assistant.types import Sentence
 

@@ -21,10 +21,10 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.lexical import LexicalIndex
 from assistant.rerank import Reranker
 from assistant.settings import Settings
 from assistant.store import Store
+from assistant.store.lexical import LexicalIndex
 from assistant.types import Filters, Passage, ScoredPassage
 
 # The filtered sentence branch asks Chroma for at most this many results before falling back to `where`.

@@ -16,10 +16,10 @@ from assistant.ingest import web
 from assistant.ingest.errors import failure_reason
 from assistant.ingest.loaders import Limits, LoadFailure, expand, load
 from assistant.ingest.splitter import split_document
-from assistant.lexical import LexicalIndex
 from assistant.models.embedder import Embedder
 from assistant.settings import Settings
 from assistant.store import COMMITTED, Store
+from assistant.store.lexical import LexicalIndex
 from assistant.types import Document, IngestReport, Passage, Sentence, is_url
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.passage_cache import PassageCache
 from assistant.store import passage_from, unpack_vectors
+from assistant.store.passage_cache import PassageCache
 from tests.conftest import write
 
 

@@ -5,7 +5,7 @@ decided on it (`filter_mask`), for BM25, for the sentence branch of retrieval an
 search, instead of slow Chroma `where` scans.
 
 Writes cost what they change: passages added since the last compaction form a delta segment and removed
-ones become tombstones (`assistant/bm25.py` scores them exactly like a fresh index), until they outgrow
+ones become tombstones (`assistant/store/bm25.py` scores them exactly like a fresh index), until they outgrow
 `lexical_compact_share` of the base and one bm25s re-index folds them in.
 
 Layout of `<index_dir>/lexical/<collection>/`: `manifest.json` names the base folder (`base-<n>/`:
@@ -35,8 +35,8 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from assistant.bm25 import Base, Segments
-from assistant.store import AllowedPassages, IndexBusyError, Store
+from assistant.store.bm25 import Base, Segments
+from assistant.store.chroma import AllowedPassages, IndexBusyError, Store
 from assistant.text import terms
 from assistant.types import Filters, Passage, date_number
 

@@ -9,7 +9,7 @@ leaves a marker that `recover()` cleans up on the next open.
 Everything the index is lives in Chroma: with `chroma_url` set (a Chroma server) every process on every
 machine sees the same passages, vectors and document texts. Local files are caches derived from Chroma
 (e.g. a lexical index), kept valid by comparing `generation()`, which changes with every write, or keyed
-by content-hash ids (`passage-cache.sqlite3`: the records retrieval reads, see `assistant.passage_cache`).
+by content-hash ids (`passage-cache.sqlite3`: the records retrieval reads, see `assistant.store.passage_cache`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from assistant.passage_cache import PassageCache, PassageRow, SentenceRow
 from assistant.settings import Settings
+from assistant.store.passage_cache import PassageCache, PassageRow, SentenceRow
 from assistant.types import Document, Filters, Passage, Sentence, date_number
 
 PENDING, COMMITTED = "pending", "committed"

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from assistant import Assistant, lexical
-from assistant.lexical import LexicalIndex
+from assistant import Assistant
+from assistant.store import lexical
+from assistant.store.lexical import LexicalIndex
 from assistant.types import Passage
 from tests.conftest import write
 
@@ -331,10 +332,10 @@ def test_a_running_reader_rebuilds_an_index_damaged_under_it(
     bot.ingest([write(tmp_path / "z.txt", ZEBRA)], progress=False)
     manifest = bot.store.local_cache_path(f"lexical/{bot.settings.collection}") / "manifest.json"
     manifest.write_bytes(b"\0" * manifest.stat().st_size)
-    with caplog.at_level("WARNING", logger="assistant.lexical"):
+    with caplog.at_level("WARNING", logger="assistant.store.lexical"):
         for _ in range(3):
             assert [sp.passage.source for sp in bot.retrieve("zebra sanctuary", k=1)] == [str(tmp_path / "z.txt")]
             assert _bm25_sources(bot, "zebra sanctuary") == {str(tmp_path / "z.txt")}
-    reports = [r.getMessage().split(" (")[0] for r in caplog.records if r.name == "assistant.lexical"]
+    reports = [r.getMessage().split(" (")[0] for r in caplog.records if r.name == "assistant.store.lexical"]
     assert reports == [f"the lexical index {manifest.parent} was damaged"]
     assert json.loads(manifest.read_text())["passages"] == 1  # saved again, whole

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.bm25 import Base, Segments, idf
+from assistant.store.bm25 import Base, Segments, idf
 
 WORDS = "tide harbour ferry storm pier lighthouse gull anchor dune reef current wreck".split()
 

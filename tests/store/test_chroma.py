@@ -11,9 +11,9 @@ import pytest
 
 from assistant import Assistant
 from assistant.ingest.splitter import split_document
-from assistant.lexical import filter_mask, source_files
 from assistant.settings import Settings
 from assistant.store import ModelMismatchError, Store, where_clause
+from assistant.store.lexical import filter_mask, source_files
 from assistant.types import Document, Filters
 from tests.conftest import write
 
