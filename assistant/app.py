@@ -25,8 +25,7 @@ from assistant.models.embedder import identity as embedder_identity
 from assistant.rerank import make_reranker
 from assistant.retrieval import DenseRetriever, HybridRetriever, NoMatchingArticles, Retriever
 from assistant.settings import BACKENDS, Settings
-from assistant.store import DocumentInfo, Store
-from assistant.store.lexical import LexicalIndex
+from assistant.store import DocumentInfo, Index, LexicalIndex
 from assistant.types import NOT_SAID, Answer, Filters, IngestReport, ScoredPassage
 
 MAX_QUESTION_CHARS = 2000
@@ -72,8 +71,8 @@ class Assistant:
         # Opening is cheap: the index is opened and checked against the model's name and size (read from its
         # files), and each part below (the model, BM25, retrieval) is made when first used. `stats` loads no model.
         name, dimension = embedder_identity(self.settings.model, self.settings.embed_backend)
-        self.store = Store(self.settings, name, dimension)
-        self.store.recover_if_idle()
+        self.index = Index(self.settings, name, dimension)
+        self.store = self.index.store
         self._parts: dict[str, Any] = {}
         self._opening = threading.RLock()
         self._closed = False
@@ -104,9 +103,8 @@ class Assistant:
 
     @property
     def lexical(self) -> LexicalIndex:
-        """The BM25 index: a local cache of the store, beside an embedded index, in the cache folder for a server."""
-        path = self.store.local_cache_path(f"lexical/{self.settings.collection}")
-        return self._part("lexical", lambda: LexicalIndex.open(path, self.store))
+        """BM25 and the passage catalog (opened by the index on first use)."""
+        return self.index.lexical
 
     @property
     def _retriever(self) -> Retriever:
@@ -143,7 +141,7 @@ class Assistant:
             parts["embedding"].shutdown(wait=True)
         if "pipeline" in parts:
             parts["pipeline"][0].close()
-        self.store.close()
+        self.index.close()
         isolate.stop()
 
     def __enter__(self) -> Assistant:
@@ -161,7 +159,7 @@ class Assistant:
         replaced, bad ones reported. `private_hosts=False` refuses URLs of loopback and private addresses."""
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        ingestor = Ingestor(self.store, self.embedder, self.settings, self.lexical)
+        ingestor = Ingestor(self.index, self.embedder, self.settings)
         return ingestor.ingest(paths, progress=progress, private_hosts=private_hosts)
 
     def ensure_sample(self) -> IngestReport | None:
@@ -173,7 +171,7 @@ class Assistant:
     def delete(self, source: str) -> int:
         """Remove every document from `source` (a path, a jsonl record `file#line`, or a doc id)."""
         found = self.find(source)
-        with self.lexical.writing(self.store):
+        with self.index.writing():
             for doc in found:
                 self.store.forget(doc.doc_id)
             self.lexical.remove(doc.doc_id for doc in found)

@@ -18,8 +18,7 @@ from assistant.ingest.loaders import Limits, LoadFailure, expand, load
 from assistant.ingest.splitter import split_document
 from assistant.models.embedder import Embedder
 from assistant.settings import Settings
-from assistant.store import COMMITTED, Store
-from assistant.store.lexical import LexicalIndex
+from assistant.store import COMMITTED, Index
 from assistant.types import Document, IngestReport, Passage, Sentence, is_url
 
 log = logging.getLogger(__name__)
@@ -60,12 +59,11 @@ def encode_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
 
 
 class Ingestor:
-    def __init__(self, store: Store, embedder: Embedder, settings: Settings, lexical: LexicalIndex) -> None:
-        self.store = store
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+        self.index = index
+        self.store = index.store
         self.embedder = embedder
         self.settings = settings
-        # Kept in step with the store: passages added here are saved once at the end of `ingest`.
-        self.lexical = lexical
         # Encode many documents' sentences at once: one model call per batch beats one per document.
         self.flush_sentences = max(settings.embed_batch_size * 8, 256)
 
@@ -80,7 +78,7 @@ class Ingestor:
         urls = [t for t in targets if is_url(t)]
         # Pages are fetched before the write lock is taken: a slow site must not hold up other writers.
         pages = self._fetch(urls, report, show, private_hosts) if urls else []
-        with self.lexical.writing(self.store):
+        with self.index.writing():
             files: list[Path | Document | LoadFailure] = [
                 *expand([t for t in targets if not is_url(t)], report.skipped),
                 *pages,
@@ -174,8 +172,8 @@ class Ingestor:
         self.store.delete_units([split.doc.doc_id for split in splits if split.replaces])
         self.store.add(passages, np.concatenate(pooled), sentences, vectors)
         self.store.commit([(split.doc, len(split.passages)) for split in splits])
-        self.lexical.remove([split.doc.doc_id for split in splits if split.replaces])
-        self.lexical.add((p.id, p) for p in passages)
+        self.index.lexical.remove([split.doc.doc_id for split in splits if split.replaces])
+        self.index.lexical.add((p.id, p) for p in passages)
         for split in splits:
             report.added.append(split.doc.source)
             report.passages += len(split.passages)

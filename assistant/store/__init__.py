@@ -1,7 +1,7 @@
 """The index: Chroma, where everything the index is lives (`chroma.py`, the only module that speaks to chromadb),
 and the local caches derived from it and kept in step by its generation token: the one passage catalog with BM25
-(`lexical.py`, `bm25.py`) and the passage records retrieval reads (`passage_cache.py`). Writes go through one
-transaction, `LexicalIndex.writing`."""
+(`lexical.py`, `bm25.py`) and the passage records retrieval reads (`passage_cache.py`). `Index` is the facade:
+one write transaction over all of them."""
 
 from assistant.store.chroma import (
     COMMITTED,
@@ -16,6 +16,7 @@ from assistant.store.chroma import (
     unpack_vectors,
     where_clause,
 )
+from assistant.store.index import Index
 from assistant.store.lexical import LexicalIndex
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "PENDING",
     "AllowedPassages",
     "DocumentInfo",
+    "Index",
     "IndexBusyError",
     "LexicalIndex",
     "ModelMismatchError",

@@ -25,8 +25,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,7 +100,7 @@ def row_of(pid: str, p: Passage) -> list[Any]:
 
 
 class LexicalIndex:
-    """BM25 search and the passage catalog; writers `add` and `remove` inside `writing`."""
+    """BM25 search and the passage catalog; writers `add` and `remove` inside `Index.writing`."""
 
     def __init__(self, folder: Path, compact_share: float = 0.1) -> None:
         self.folder = Path(folder)
@@ -185,17 +184,6 @@ class LexicalIndex:
                 self.load()
             if self.generation != store.generation():
                 self._read_store(store)  # saved with the write this precedes
-
-    @contextmanager
-    def writing(self, store: Store) -> Iterator[None]:
-        """The one write transaction over the store and this index: the store's write lock, this index brought in
-        step (and what a crashed writer left pending removed from both), the caller's writes, then this index
-        saved with the store's new generation. Every ingest and delete goes through here."""
-        with store.write_lock():
-            self.sync(store)
-            self.remove(store.recover())
-            yield
-            self.save(store.generation())
 
     def rebuild(self, store: Store) -> None:
         """Re-read every passage from the store (after a crash, or when another client changed it).

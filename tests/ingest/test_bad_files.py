@@ -342,7 +342,7 @@ def test_a_megabyte_single_line_text_ingests_in_bounded_batches(
     bot = make_assistant()
     embedder = RecordingEmbedder()
     with deadline(60):
-        report = Ingestor(bot.store, embedder, bot.settings, bot.lexical).ingest([path], progress=False)
+        report = Ingestor(bot.index, embedder, bot.settings).ingest([path], progress=False)
     assert report.ok and report.added == [str(path)]
     assert sum(len(b) for b in embedder.batches) > 1000
     assert max(len(b) for b in embedder.batches) <= 64 * LONG_TEXT_CHARS**2 // 1000**2
