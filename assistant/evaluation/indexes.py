@@ -94,7 +94,7 @@ def index_key(files: Sequence[Path], settings: Settings) -> str:
     }
     digest.update(json.dumps(payload, sort_keys=True).encode())
     package = Path(assistant.__file__).parent
-    for source in sorted([package / "store.py", *(package / "ingest").glob("*.py")]):
+    for source in sorted([*(package / "store").glob("*.py"), *(package / "ingest").glob("*.py")]):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:24]
 
