@@ -31,7 +31,9 @@ DEV = ROOT / "eval" / "tydiqa_open_dev.json"
 SEED = ROOT / "eval" / "seed_questions.jsonl"
 THRESHOLDS = [x / 2 for x in range(-8, 17)]  # -4.0 .. 8.0 logits
 OFF_TOPIC = 150
-MAX_COST = 0.01
+# 1% chose -0.5 for the reader trained two epochs, which declined "Who invited the CSTO into Kazakhstan?" of
+# eval/seed_conversations.jsonl (margin -0.93); half a point keeps it (docs/reader.md).
+MAX_COST = 0.005
 
 
 def margin_rows(reader: Path, settings: Settings, progress: bool) -> list[dict]:
@@ -63,7 +65,7 @@ def main() -> None:
     if args.write:
         file = args.reader / "reader.json"
         found = json.loads(file.read_text(encoding="utf-8"))
-        found.update(min_margin=best.threshold, calibration=[asdict(p) for p in points])
+        found.update(min_margin=best.threshold, max_cost=MAX_COST, calibration=[asdict(p) for p in points])
         file.write_text(json.dumps(found, indent=2) + "\n", encoding="utf-8")
         card.write(args.reader)
 

@@ -57,7 +57,8 @@ def _calibration(found: dict[str, Any]) -> str:
     return (
         f"`min_margin` = **{found['min_margin']}**, chosen on eval/tydiqa_open_dev.json (open retrieval; see "
         "training/open_dev.py) plus its first 150 questions asked of the bundled sample (off-topic), by "
-        "`python -m training.calibrate_reader --write`: the highest threshold that costs at most 1% of the "
+        "`python -m training.calibrate_reader --write`: the highest threshold that costs at most "
+        f"{found.get('max_cost', 0.01):.1%} of the "
         "answerable questions answered correctly, each question answered as the default settings answer (the reader "
         "reading the first `reader_passages` retrieved passages; docs/reader.md).\n\n"
         "| min_margin | answered correctly (answerable) | abstained wrongly (answerable) "
