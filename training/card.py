@@ -33,11 +33,17 @@ def _credits() -> str:
 def _scores(scores: dict[str, Any]) -> str:
     dev, test = scores.get("tydiqa_goldp_dev", {}), scores.get("squad_super_bowl_50_gold_paragraph", {})
     na = scores.get("tydiqa_goldp_dev_no_answer", {})
+    rules_dev = scores.get("rules_tydiqa_goldp_dev", {})
+    rules_test = scores.get("rules_squad_super_bowl_50_gold_paragraph", {})
     return (
-        "| set (gold paragraph given) | role | questions | EM | F1 |\n|---|---|---:|---:|---:|\n"
-        f"| TyDi QA GoldP English dev | tuning | {dev.get('questions')} | {dev.get('em')} | {dev.get('f1')} |\n"
+        "| set (gold paragraph given) | role | questions | EM | F1 | the rules' EM / F1 |\n"
+        "|---|---|---:|---:|---:|---:|\n"
+        f"| TyDi QA GoldP English dev | tuning | {dev.get('questions')} | {dev.get('em')} | {dev.get('f1')} "
+        f"| {rules_dev.get('em', '–')} / {rules_dev.get('f1', '–')} |\n"
         f"| SQuAD v1.1 dev, Super Bowl 50 | test (never tuned on) | {test.get('questions')} | {test.get('em')} "
-        f"| {test.get('f1')} |\n\n"
+        f"| {test.get('f1')} | {rules_test.get('em', '–')} / {rules_test.get('f1', '–')} |\n\n"
+        "The rules: the hand-written answerer (`ASSISTANT_READER=none`) asked with a filter to the gold paragraph "
+        "and without abstaining (`python -m training.rules_on_gold --write`).\n\n"
         f"No-answer score on TyDi dev (its question against its own paragraph, or against another): the span "
         f'beats "no answer" for {na.get("answered_at_0")} of the answerable pairs and loses for '
         f"{na.get('declined_at_0')} of the unanswerable ones; a random answerable pair outranks a random "
