@@ -12,6 +12,7 @@ import argparse
 import json
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SUPER_BOWL = ROOT / "eval" / "squad_v1_super_bowl_50.json"
 
 
-def _gold_sets(path: Path, max_examples: int) -> list[tuple[str, str, list[str]]]:
+def gold_sets(path: Path, max_examples: int) -> list[tuple[str, str, list[str]]]:
     rows = []
     for paragraphs in data.read_squad(path):
         for p in paragraphs:
@@ -37,12 +38,21 @@ def _gold_sets(path: Path, max_examples: int) -> list[tuple[str, str, list[str]]
 
 
 def reader_scores(reader: OnnxReader, rows: list[tuple[str, str, list[str]]], desc: str) -> dict[str, float]:
+    def predict(question: str, context: str) -> str:
+        spans = reader.read(question, [context])
+        return context[spans[0].start : spans[0].end] if spans else ""
+
+    return gold_scores(rows, predict, desc)
+
+
+def gold_scores(
+    rows: list[tuple[str, str, list[str]]], predict: Callable[[str, str], str], desc: str
+) -> dict[str, float]:
+    """EM and F1 of `predict(question, gold paragraph)` over (question, paragraph, gold answers) rows."""
     ems, f1s = [], []
     started = time.monotonic()
     for question, context, golds in tqdm(rows, desc=desc, unit="q", leave=False):
-        spans = reader.read(question, [context])
-        prediction = context[spans[0].start : spans[0].end] if spans else ""
-        em, f1 = best_em_f1(prediction, golds)
+        em, f1 = best_em_f1(predict(question, context), golds)
         ems.append(em)
         f1s.append(f1)
     return {
@@ -80,8 +90,8 @@ def no_answer_scores(reader: OnnxReader, rows: list[tuple[str, str, list[str]]])
 
 def evaluate_folder(folder: Path, qa: Path, max_examples: int = 0) -> dict[str, dict[str, float]]:
     reader = OnnxReader(folder)
-    dev = _gold_sets(qa / "dev" / "tydiqa_goldp_en_dev.json", max_examples)
-    test = _gold_sets(SUPER_BOWL, max_examples)
+    dev = gold_sets(qa / "dev" / "tydiqa_goldp_en_dev.json", max_examples)
+    test = gold_sets(SUPER_BOWL, max_examples)
     return {
         "tydiqa_goldp_dev": reader_scores(reader, dev, "TyDi dev"),
         "tydiqa_goldp_dev_no_answer": no_answer_scores(reader, dev),

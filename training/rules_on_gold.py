@@ -15,42 +15,29 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
-from tqdm import tqdm
-
 from assistant import Assistant, Filters
-from assistant.evaluation.metrics import best_em_f1
 from assistant.evaluation.runner import prediction_text
 from assistant.models.reader import PACKAGED_READER_DIR
-from training import data
-from training.evaluate import ROOT, SUPER_BOWL
+from training.evaluate import ROOT, SUPER_BOWL, gold_scores, gold_sets
 
 
 def rules_scores(path: Path, desc: str) -> dict[str, float]:
+    rows = gold_sets(path, 0)
     with tempfile.TemporaryDirectory() as tmp:
-        folder, rows = Path(tmp) / "paragraphs", []
+        folder = Path(tmp) / "paragraphs"
         folder.mkdir()
-        for a, paragraphs in enumerate(data.read_squad(path)):
-            for p, paragraph in enumerate(paragraphs):
-                file = folder / f"{a:04d}-{p:03d}.txt"
-                file.write_text(paragraph["context"], encoding="utf-8")
-                for qa in paragraph["qas"]:
-                    golds = [x["text"] for x in qa.get("answers") or []]
-                    if golds:
-                        rows.append((qa["question"], str(file), golds))
-        ems, f1s = [], []
+        files: dict[str, str] = {}  # paragraph -> its file, the source a question is filtered to
+        for _, context, _ in rows:
+            if context not in files:
+                files[context] = str(folder / f"{len(files):05d}.txt")
+                Path(files[context]).write_text(context, encoding="utf-8")
         with Assistant(index_dir=Path(tmp) / "index", reader="none", min_score=-1e9) as bot:
             bot.ingest([folder], progress=False)
-            for question, source, golds in tqdm(rows, desc=desc, unit="q", leave=False):
-                answer = bot.ask(question, filters=Filters(sources=(source,)))
-                em, f1 = best_em_f1(prediction_text(answer), golds)
-                ems.append(em)
-                f1s.append(f1)
-    return {
-        "questions": len(rows),
-        "em": round(100 * float(np.mean(ems)), 1),
-        "f1": round(100 * float(np.mean(f1s)), 1),
-    }
+
+            def predict(question: str, context: str) -> str:
+                return prediction_text(bot.ask(question, filters=Filters(sources=(files[context],))))
+
+            return gold_scores(rows, predict, desc)
 
 
 def main() -> None:
