@@ -101,6 +101,12 @@ class Assistant:
         s = self.settings
         return self._part("embedder", lambda: get_embedder(s.model, s.embed_backend, s.embed_threads, s.cache_dir))
 
+    @embedder.setter
+    def embedder(self, embedder: Embedder) -> None:
+        """Embed with this one from now on (benchmarks wrap the model to time it or to answer from cached vectors)."""
+        with self._opening:
+            self._parts["embedder"] = embedder
+
     @property
     def lexical(self) -> LexicalIndex:
         """BM25 and the passage catalog (opened by the index on first use)."""

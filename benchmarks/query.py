@@ -104,7 +104,7 @@ def measure(size: int, qs: list[str], k: int) -> list[dict[str, Any]]:
         ("one year", Filters(date_from="2019-01-01", date_to="2019-12-31")),
         ("5 sources", Filters(sources=some_sources)),
     ):
-        filtered[f"floor with Chroma where ({name})"] = floor(bot, k, where_clause(filters))
+        filtered[f"floor with Chroma where ({name})"] = floor(bot, k, where_clause(filters, filters.sources))
         filtered[f"retrieve with filter ({name})"] = lambda q, f=filters: bot.retrieve(q, k=k, filters=f)
     measured.update(latencies_ms(filtered, qs))
     for what, stats in measured.items():

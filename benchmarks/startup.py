@@ -9,6 +9,7 @@ HTTP 200 (chat); its peak resident memory is read from the kernel's accounting o
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -21,8 +22,9 @@ from typing import Any
 
 from common import ROOT, load_average, table, write_json
 
-from benchmarks.indexes import cached_index
 from benchmarks.query import questions
+
+MODEL_MODULES = ("onnxruntime", "torch", "sentence_transformers", "tokenizers", "spacy")
 
 
 def _run(command: list[str], ready_url: str | None = None, timeout: float = 300) -> tuple[float, float, int]:
@@ -59,39 +61,52 @@ def has_chat() -> bool:
     return "chat" in main.commands
 
 
+def model_modules(command: list[str]) -> str:
+    """The model libraries a command imports (`python -X importtime` names every module it imports)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [command[0], "-X", "importtime", *command[1:]], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    names = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
+    return ", ".join(sorted(names & set(MODEL_MODULES))) or "none"
+
+
 def measure(size: int, runs: int) -> list[dict[str, Any]]:
-    bot, _ = cached_index(size)
-    index = str(bot.settings.index_dir)
-    passages = bot.stats()["passages"]
-    del bot
+    # Built in a child: a process forked from one holding a built 100k index reports its pages as its own peak.
+    build = f"from benchmarks.indexes import index_folder; print(index_folder({size})[0])"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")])}
+    index = subprocess.run([sys.executable, "-c", build], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    index_dir = index.stdout.strip().splitlines()[-1]
+    passages = json.loads((Path(index_dir) / "built.json").read_text())["passages"]
     rows = []
     question = questions(1)[0]
-    ask = [sys.executable, "-m", "assistant", "ask", question, "--index", index, "--json"]
-    results = [_run(ask) for _ in range(runs)]
-    if any(code != 0 for *_, code in results):
-        raise RuntimeError(f"assistant ask failed on {index}")
-    rows.append(_row(passages, "assistant ask (cold process, to exit)", results))
-    # Counting opens the index only: no model is loaded (tests/test_app.py checks it).
-    stats = [sys.executable, "-m", "assistant", "stats", "--index", index, "--json"]
-    results = [_run(stats) for _ in range(runs)]
-    if any(code != 0 for *_, code in results):
-        raise RuntimeError(f"assistant stats failed on {index}")
-    rows.append(_row(passages, "assistant stats (cold process, to exit)", results))
+    commands = {
+        "assistant ask (cold process, to exit)": ["ask", question, "--index", index_dir, "--json"],
+        # Counting opens the index only: no model is loaded (the last column; tests/test_app.py checks it too).
+        "assistant stats (cold process, to exit)": ["stats", "--index", index_dir, "--json"],
+    }
+    for what, args in commands.items():
+        command = [sys.executable, "-m", "assistant", *args]
+        results = [_run(command) for _ in range(runs)]
+        if any(code != 0 for *_, code in results):
+            raise RuntimeError(f"{' '.join(command[2:4])} failed on {index_dir}")
+        rows.append(_row(passages, what, results, model_modules(command)))
     if has_chat():
         port = _free_port()
-        chat = [sys.executable, "-m", "assistant", "chat", "--index", index, "--port", str(port)]
+        chat = [sys.executable, "-m", "assistant", "chat", "--index", index_dir, "--port", str(port)]
         results = [_run(chat, ready_url=f"http://127.0.0.1:{port}/") for _ in range(runs)]
-        rows.append(_row(passages, "assistant chat (cold process, until it serves)", results))
+        rows.append(_row(passages, "assistant chat (cold process, until it serves)", results, "-"))
     return rows
 
 
-def _row(passages: int, what: str, results: list[tuple[float, float, int]]) -> dict[str, Any]:
+def _row(passages: int, what: str, results: list[tuple[float, float, int]], models: str) -> dict[str, Any]:
     return {
         "passages": passages,
         "what": what,
         "median_s": round(statistics.median(r[0] for r in results), 2),
         "max_s": round(max(r[0] for r in results), 2),
         "peak_rss_mb": max(r[1] for r in results),
+        "model_libraries_imported": models,
     }
 
 

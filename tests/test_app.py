@@ -118,6 +118,25 @@ def test_a_failed_file_does_not_stop_the_others(make_assistant: Callable[..., As
     assert bot.stats() == {"documents": 1, "passages": 1}
 
 
+def test_an_embedder_put_in_is_the_one_ingest_and_questions_use(
+    make_assistant: Callable[..., Assistant], tmp_path: Path
+) -> None:
+    bot = make_assistant()
+    real, seen = bot.embedder, []
+
+    class Counting:
+        name, backend, dimension = real.name, real.backend, real.dimension
+
+        def encode(self, texts: list[str], batch_size: int = 64):
+            seen.extend(texts)
+            return real.encode(texts, batch_size=batch_size)
+
+    bot.embedder = Counting()  # type: ignore[assignment]
+    bot.ingest([write(tmp_path / "rain.txt", "Rain is expected over the weekend.")])
+    bot.retrieve("When is rain expected?", k=1)
+    assert "Rain is expected over the weekend." in seen and "When is rain expected?" in seen
+
+
 def test_opening_an_index_with_another_model_is_a_clear_error(
     make_assistant: Callable[..., Assistant], tmp_path: Path
 ) -> None:
