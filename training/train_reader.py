@@ -51,11 +51,6 @@ class Config:
     threads: int = 0
     checkpoint_every: int = 200
     dev_examples: int = 0
-    # The second stage: start from a reader this script trained (its `final` folder) instead of the base model,
-    # and add each answerable question's `near` nearest paragraphs of its file (BM25) as no-answer examples, so
-    # the reader learns to tell the passage that answers from the on-topic ones retrieved beside it.
-    init: str = ""
-    near: int = 0
 
 
 @dataclass
@@ -153,7 +148,7 @@ def train(cfg: Config, resume: bool) -> Path:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     tokenizer = AutoTokenizer.from_pretrained(str(base_model()), local_files_only=True)
-    examples = data.build(Path(cfg.qa), cfg.max_examples, cfg.seed, cfg.near)
+    examples = data.build(Path(cfg.qa), cfg.max_examples, cfg.seed)
     feats = features(examples, tokenizer, cfg, random.Random(cfg.seed))
     answerable = sum(e.answerable for e in examples)
     log.info(
@@ -167,8 +162,7 @@ def train(cfg: Config, resume: bool) -> Path:
     total = math.ceil(len(plan) * cfg.epochs)
     schedule = [plan[i % len(plan)] for i in range(total)]
 
-    start_from = Path(cfg.init) if cfg.init else base_model()
-    model = AutoModelForQuestionAnswering.from_pretrained(str(start_from), local_files_only=True)
+    model = AutoModelForQuestionAnswering.from_pretrained(str(base_model()), local_files_only=True)
     decay = [p for n, p in model.named_parameters() if not any(k in n for k in ("bias", "LayerNorm"))]
     rest = [p for n, p in model.named_parameters() if any(k in n for k in ("bias", "LayerNorm"))]
     optimizer = torch.optim.AdamW(
@@ -230,7 +224,6 @@ def train(cfg: Config, resume: bool) -> Path:
                 "steps": total,
                 "seconds": round(time.monotonic() - started),
                 "final_loss": round(running, 4),
-                **({"first_stage": first_stage(Path(cfg.init))} if cfg.init else {}),
             },
             indent=2,
         )
@@ -238,20 +231,14 @@ def train(cfg: Config, resume: bool) -> Path:
     return final
 
 
-def first_stage(init: Path) -> dict:
-    """The run an `--init` model came from (its train.json beside its `final` folder)."""
-    run = init.parent / "train.json"
-    return json.loads(run.read_text()) if run.exists() else {"model": init.name}
-
-
 def command_flags(cfg: Config) -> str:
-    """The flags that differ from the defaults, as typed (paths left out, but `--init`'s run folder: it is the
-    first stage's `--out`)."""
+    """The flags that differ from the defaults, as typed (paths left out: they are machine-specific)."""
     default = asdict(Config())
-    flags = {k: v for k, v in asdict(cfg).items() if v != default[k] and k not in {"qa", "out", "export"}}
-    if cfg.init:
-        flags["init"] = "RUN/final"
-    return "".join(f" --{k.replace('_', '-')} {v}" for k, v in flags.items())
+    return "".join(
+        f" --{k.replace('_', '-')} {v}"
+        for k, v in asdict(cfg).items()
+        if v != default[k] and k not in {"qa", "out", "export"}
+    )
 
 
 def export(model_dir: Path, target: Path, cfg: Config) -> None:
