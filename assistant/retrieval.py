@@ -6,9 +6,10 @@ dense sentence search (a passage ranks by its best sentence) and dense passage s
 another, or side by side with `retrieval_threads` > 1. The question's vector may still be being computed
 when retrieval starts (a `Future`): BM25, which needs only the words, runs meanwhile, so the embedding's
 time on one core overlaps BM25's on the other. Filters apply to every branch without Chroma's `where`
-(which is 30-50x slower): BM25 ranks only allowed rows, the passage branch asks the store's filter table,
-and the sentence branch scores a narrow filter's passages exactly from the sentence vectors their records
-carry, or over-fetches for a broad one, falling back to `where` only when too few survive.
+(which is 30-50x slower): BM25 ranks only allowed rows, the passage branch asks the store with the rows
+the catalog allows, and the sentence branch scores a narrow filter's passages exactly from the sentence
+vectors their records carry, or over-fetches for a broad one, falling back to `where` only when too few
+survive.
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ def test_a_vector_still_being_computed_retrieves_the_same(
     "settings",
     [
         {},  # hybrid: BM25 and sentence branches, filtered through the catalog
-        {"retrieval": "dense", "rerank": False},  # Chroma's passages, filtered by the filter table
+        {"retrieval": "dense", "rerank": False},  # Chroma's passages, filtered through the catalog
         {"retrieval": "dense", "rerank": False, "filter_exact_passages": 0, "filter_overfetch_limit": 0},  # `where`
     ],
 )

@@ -80,7 +80,7 @@ def source_files(sources: Iterable[str]) -> np.ndarray:
 
 def filter_mask(filters: Filters, sources: np.ndarray, files: np.ndarray, dates: np.ndarray) -> np.ndarray:
     """Which rows the filters allow, given each row's source, its `source_files` and its date (YYYYMMDD, 0 or less
-    for none): the one implementation of the filter rules, used by the filter table and by BM25's catalog.
+    for none): the one implementation of the filter rules, run on the passage catalog for every search.
 
     A source allows its own passages, and a jsonl file's path its records'; a date range allows dated passages only.
     """
