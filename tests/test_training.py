@@ -56,3 +56,34 @@ def test_the_training_script_builds_trains_exports_and_evaluates(tmp_path: Path)
     resumed = subprocess.run([*command, "--resume"], cwd=REPO, capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resumed at step" in resumed.stderr
+
+
+def test_the_held_out_curve_keeps_off_topic_and_on_topic_unanswerable_apart() -> None:
+    from training import card
+    from training.held_out_curve import curve
+
+    def row(answerable: bool, margin: float | None, gold: bool = True, abstained: bool = False) -> dict:
+        return {"answerable": answerable, "margin": margin, "abstained": abstained, "scores": {"contains_gold": gold}}
+
+    rows = {
+        "answerable": [row(True, 5.0), row(True, -2.0), row(True, 3.0, gold=False), row(True, None, abstained=True)],
+        "off_topic": [row(False, None, abstained=True), row(False, -3.0)],
+        "unanswerable": [row(False, 1.0)],
+    }
+    at = {p["threshold"]: p for p in curve(rows)}
+    assert at[-4.0] == {
+        "threshold": -4.0,
+        "answered_correctly": 0.5,
+        "abstained_wrongly": 0.25,
+        "off_topic_declined": 0.5,
+        "unanswerable_declined": 0.0,
+    }
+    assert at[2.0]["answered_correctly"] == 0.25 and at[2.0]["off_topic_declined"] == 1.0
+    assert at[2.0]["unanswerable_declined"] == 1.0 and at[2.0]["abstained_wrongly"] == 0.5
+    shown = card.held_out(
+        {
+            "min_margin": 2.0,
+            "held_out": {"counts": {"answerable": 4, "off_topic": 2, "unanswerable": 1}, "curve": list(at.values())},
+        }
+    )
+    assert "| **2.0** | **0.250** | **0.500** | **1.000** | **1.000** |" in shown

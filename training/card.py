@@ -72,6 +72,34 @@ def _calibration(found: dict[str, Any]) -> str:
     )
 
 
+def held_out(found: dict[str, Any]) -> str:
+    """The trade-off on sets never tuned on (`python -m training.held_out_curve --write`), the shipped threshold
+    in bold."""
+    measured = found.get("held_out")
+    if not measured:
+        return "Not measured yet: `python -m training.held_out_curve --write`."
+    counts, chosen = measured["counts"], found.get("min_margin")
+    lines = []
+    for p in measured["curve"]:
+        cells = [
+            f"{p['threshold']:.1f}",
+            *(f"{p[k]:.3f}" for k in ("answered_correctly", "abstained_wrongly")),
+            *(f"{p[k]:.3f}" for k in ("off_topic_declined", "unanswerable_declined")),
+        ]
+        if p["threshold"] == chosen:
+            cells = [f"**{c}**" for c in cells]
+        lines.append("| " + " | ".join(cells) + " |")
+    return (
+        "On sets no threshold was tuned on (`python -m training.held_out_curve --write`): SQuAD Super Bowl 50 "
+        "(open retrieval over its paragraphs) and the news set's answerable questions "
+        f"({counts['answerable']}), Super Bowl 50 questions asked of the bundled sample ({counts['off_topic']}, "
+        "off-topic), and the on-topic questions the sample and the news articles do not answer "
+        f"({counts['unanswerable']}).\n\n"
+        "| min_margin | answered correctly (answerable) | abstained wrongly (answerable) | off-topic declined "
+        "| on-topic unanswerable declined |\n|---:|---:|---:|---:|---:|\n" + "\n".join(lines)
+    )
+
+
 def write(folder: Path) -> None:
     found = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
     trained = found.get("trained", {})
@@ -115,6 +143,8 @@ labelled "no answer" as in SQuAD v2 training.
 ## Calibration
 
 {_calibration(found)}
+
+{held_out(found)}
 
 ## Limits
 
