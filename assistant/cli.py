@@ -7,7 +7,9 @@ import errno
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -218,9 +220,22 @@ def watch(
             click.echo(f"{stamp}removed: {source}")
         _echo_report(report, stamp)
 
+    # The first Ctrl-C lets the run under way finish (an interrupt could land anywhere in an ingest); a second one
+    # stops at once.
+    stop = threading.Event()
+
+    def stop_after_this_run(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, previous)
+        stop.set()
+        click.echo("Stopping after this run (Ctrl-C again stops now).", err=True)
+
     click.echo(f"Watching {counted(len(targets), 'target')} every {every}; Ctrl-C stops.", err=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        keep_current(bot, targets, seconds, on_run)
+    previous = signal.signal(signal.SIGINT, stop_after_this_run)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            keep_current(bot, targets, seconds, on_run, stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     click.echo("Stopped.", err=True)
 
 
