@@ -36,5 +36,10 @@ def words(text: str) -> list[str]:
 
 
 def terms(text: str) -> list[str]:
-    """Stemmed content words of `text`, in order (stop words and question words left out)."""
-    return [stem(w) for w in words(text) if fold(w) not in STOPWORDS]
+    """Stemmed content words of `text`, in order (stop words and question words left out). A hyphenated word
+    gives its parts too, so that "Russia-Turkey" meets "Russia–Turkey" (an en dash) and "Russia"."""
+    return [stem(p) for w in words(text) for p in _with_parts(w) if fold(p) not in STOPWORDS]
+
+
+def _with_parts(word: str) -> list[str]:
+    return [word, *word.split("-")] if "-" in word else [word]

@@ -94,7 +94,8 @@ def index_key(files: Sequence[Path], settings: Settings) -> str:
     }
     digest.update(json.dumps(payload, sort_keys=True).encode())
     package = Path(assistant.__file__).parent
-    for source in sorted([*(package / "store").glob("*.py"), *(package / "ingest").glob("*.py")]):
+    # The index's BM25 terms come from text.py's words.
+    for source in sorted([*(package / "store").glob("*.py"), *(package / "ingest").glob("*.py"), package / "text.py"]):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:24]
 

@@ -40,7 +40,7 @@ from assistant.text import terms
 from assistant.types import Filters, Passage, date_number
 
 logger = logging.getLogger(__name__)
-_FORMAT = 2
+_FORMAT = 3
 # Delta files before a write folds them into one (a load reads each of them).
 MAX_DELTAS = 32
 _COLUMNS = ("ids", "doc_ids", "sources", "starts", "ends", "dates")

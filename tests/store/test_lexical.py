@@ -56,6 +56,20 @@ def test_spellings_near_a_known_term_count_as_known(make_assistant: Callable[...
     assert not bot.lexical.knows_spelling_near("herron")
 
 
+def test_a_hyphenated_question_meets_a_dashed_or_spaced_text(
+    make_assistant: Callable[..., Assistant], tmp_path: Path
+) -> None:
+    bot = make_assistant()
+    dashed = write(tmp_path / "dashed.txt", "The Fei\u2013Ranis model of economic growth describes a dual economy.")
+    spaced = write(tmp_path / "spaced.txt", "Trade between Russia and Turkey grew after the pipeline opened.")
+    bot.ingest([dashed, spaced], progress=False)
+    assert _bm25_sources(bot, "Fei-Ranis") == {str(dashed)}
+    assert _bm25_sources(bot, "Russia-Turkey") == {str(spaced)}
+    # The name is the article's, so the question is answered, not declined as naming something it never mentions.
+    answer = bot.ask("What does the Fei-Ranis model describe?")
+    assert not answer.abstained and answer.citations[0].source == str(dashed)
+
+
 def test_changed_file_replaces_its_bm25_rows(make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
     bot = make_assistant()
     path = write(tmp_path / "a.txt", ZEBRA)
