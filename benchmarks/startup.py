@@ -27,9 +27,14 @@ from benchmarks.query import questions
 MODEL_MODULES = ("onnxruntime", "torch", "sentence_transformers", "tokenizers", "spacy")
 
 
+def _env(*paths: Path) -> dict[str, str]:
+    """This environment with the repository (then `paths`) as a child's import path."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in (ROOT, *paths))}
+
+
 def _run(command: list[str], ready_url: str | None = None, timeout: float = 300) -> tuple[float, float, int]:
     """(seconds until exit or until `ready_url` answers, peak RSS in MB, exit status)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = _env()
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     seconds = float("nan")
@@ -63,10 +68,8 @@ def has_chat() -> bool:
 
 def model_modules(command: list[str]) -> str:
     """The model libraries a command imports (`python -X importtime` names every module it imports)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [command[0], "-X", "importtime", *command[1:]], cwd=ROOT, env=env, capture_output=True, text=True
-    )
+    traced = [command[0], "-X", "importtime", *command[1:]]
+    done = subprocess.run(traced, cwd=ROOT, env=_env(), capture_output=True, text=True)
     names = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
     return ", ".join(sorted(names & set(MODEL_MODULES))) or "none"
 
@@ -74,7 +77,7 @@ def model_modules(command: list[str]) -> str:
 def measure(size: int, runs: int) -> list[dict[str, Any]]:
     # Built in a child: a process forked from one holding a built 100k index reports its pages as its own peak.
     build = f"from benchmarks.indexes import index_folder; print(index_folder({size})[0])"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")])}
+    env = _env(ROOT / "benchmarks")
     index = subprocess.run([sys.executable, "-c", build], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     index_dir = index.stdout.strip().splitlines()[-1]
     passages = json.loads((Path(index_dir) / "built.json").read_text())["passages"]

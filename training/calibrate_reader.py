@@ -13,7 +13,6 @@ docs/reader.md.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -36,18 +35,33 @@ OFF_TOPIC = 150
 MAX_COST = 0.005
 
 
-def margin_rows(reader: Path, settings: Settings, progress: bool) -> list[dict]:
+def sample_article() -> list[Path]:
+    """The bundled sample article, which off-topic questions are asked of."""
+    return [bundled_dir() / n for n in read_set(SEED).referenced_docs()]
+
+
+def asked_of_sample(questions_of: Path, settings: Settings, name: str) -> Path:
+    """The first `OFF_TOPIC` questions of a set, as a set of off-topic questions (none answerable)."""
+    asked = [q.question for q in read_set(questions_of).questions[:OFF_TOPIC]]
+    return off_topic_csv(asked, settings.eval_cache_dir.expanduser() / "calibration" / name)
+
+
+def answered_without_threshold(
+    reader: Path, runs: list[tuple[Path, list[Path]]], settings: Settings, progress: bool
+) -> list[list[dict]]:
+    """Each (set, corpus) run's results rows, answered as the default settings answer with `reader` never
+    declining: each row's margin then tells what any threshold would do."""
     config = f"default,reader={reader},reader_min_margin={NO_THRESHOLD}"
-    dev = read_set(DEV)
-    sample = [bundled_dir() / n for n in read_set(SEED).referenced_docs()]
-    off_topic = off_topic_csv(
-        [q.question for q in dev.questions[:OFF_TOPIC]],
-        settings.eval_cache_dir.expanduser() / "calibration" / "tydi_on_sample.csv",
-    )
-    rows: list[dict] = []
-    for set_path, corpus in ((DEV, []), (off_topic, sample)):
-        rows += run_eval(set_path, corpus=corpus, configs=[config], settings=settings, progress=progress).runs[0].rows
-    return rows
+    return [
+        run_eval(set_path, corpus=corpus, configs=[config], settings=settings, progress=progress).runs[0].rows
+        for set_path, corpus in runs
+    ]
+
+
+def margin_rows(reader: Path, settings: Settings, progress: bool) -> list[dict]:
+    off_topic = asked_of_sample(DEV, settings, "tydi_on_sample.csv")
+    runs = [(DEV, []), (off_topic, sample_article())]
+    return [row for rows in answered_without_threshold(reader, runs, settings, progress) for row in rows]
 
 
 def main() -> None:
@@ -63,11 +77,7 @@ def main() -> None:
     print(table(points, best.threshold, name="reader_min_margin"))
     print(f"chosen: {best.threshold} ({answerable} answerable, {len(rows) - answerable} unanswerable or off-topic)")
     if args.write:
-        file = args.reader / "reader.json"
-        found = json.loads(file.read_text(encoding="utf-8"))
-        found.update(min_margin=best.threshold, max_cost=MAX_COST, calibration=[asdict(p) for p in points])
-        file.write_text(json.dumps(found, indent=2) + "\n", encoding="utf-8")
-        card.write(args.reader)
+        card.record(args.reader, min_margin=best.threshold, max_cost=MAX_COST, calibration=[asdict(p) for p in points])
 
 
 if __name__ == "__main__":

@@ -100,8 +100,20 @@ def held_out(found: dict[str, Any]) -> str:
     )
 
 
+def recorded(folder: Path) -> dict[str, Any]:
+    """What the reader's reader.json records."""
+    return json.loads((folder / "reader.json").read_text(encoding="utf-8"))
+
+
+def record(folder: Path, **fields: Any) -> None:
+    """Write `fields` into the reader's reader.json and render its card again from it."""
+    found = {**recorded(folder), **fields}
+    (folder / "reader.json").write_text(json.dumps(found, indent=2) + "\n", encoding="utf-8")
+    write(folder)
+
+
 def write(folder: Path) -> None:
-    found = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
+    found = recorded(folder)
     trained = found.get("trained", {})
     from training.train_reader import Config  # train_reader imports this module
 

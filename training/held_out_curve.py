@@ -13,18 +13,14 @@ would do. The curve goes into the model card; nothing here changes a setting.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from assistant.evaluation.calibrate import NO_THRESHOLD, off_topic_csv, sweep
-from assistant.evaluation.indexes import bundled_dir
-from assistant.evaluation.runner import run_eval
-from assistant.evaluation.sets import read_set
+from assistant.evaluation.calibrate import sweep
 from assistant.models.reader import PACKAGED_READER_DIR
 from assistant.settings import Settings
 from training import card
-from training.calibrate_reader import OFF_TOPIC, THRESHOLDS
+from training.calibrate_reader import THRESHOLDS, answered_without_threshold, asked_of_sample, sample_article
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "eval"
@@ -33,18 +29,13 @@ SQUAD = EVAL / "squad_v1_super_bowl_50.json"
 
 def held_out_rows(reader: Path, settings: Settings, progress: bool) -> dict[str, list[dict]]:
     """Results rows by kind: `answerable`, `off_topic` and `unanswerable` (on-topic)."""
-    config = f"default,reader={reader},reader_min_margin={NO_THRESHOLD}"
-    sample = [bundled_dir() / n for n in read_set(EVAL / "seed_questions.jsonl").referenced_docs()]
-    off_topic = off_topic_csv(
-        [q.question for q in read_set(SQUAD).questions[:OFF_TOPIC]],
-        settings.eval_cache_dir.expanduser() / "calibration" / "squad_on_sample.csv",
-    )
+    off_topic = asked_of_sample(SQUAD, settings, "squad_on_sample.csv")
+    sample = sample_article()
     runs = [(SQUAD, []), (off_topic, sample), (EVAL / "sample_unanswerable.jsonl", sample)]
     runs.append((EVAL / "news_questions.jsonl", sorted((EVAL / "news").iterdir())))
     rows: dict[str, list[dict]] = {"answerable": [], "off_topic": [], "unanswerable": []}
-    for set_path, corpus in runs:
-        found = run_eval(set_path, corpus=corpus, configs=[config], settings=settings, progress=progress)
-        for row in found.runs[0].rows:
+    for (set_path, _), found in zip(runs, answered_without_threshold(reader, runs, settings, progress), strict=True):
+        for row in found:
             kind = "answerable" if row["answerable"] else "off_topic" if set_path == off_topic else "unanswerable"
             rows[kind].append(row)
     return rows
@@ -73,14 +64,10 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write the curve into the reader.json and its card")
     args = parser.parse_args()
     rows = held_out_rows(args.reader, Settings.from_env(), sys.stderr.isatty())
-    points = curve(rows)
-    file = args.reader / "reader.json"
-    found = json.loads(file.read_text(encoding="utf-8"))
-    found["held_out"] = {"counts": {k: len(v) for k, v in rows.items()}, "curve": points}
-    print(card.held_out(found))
+    measured = {"counts": {k: len(v) for k, v in rows.items()}, "curve": curve(rows)}
+    print(card.held_out({**card.recorded(args.reader), "held_out": measured}))
     if args.write:
-        file.write_text(json.dumps(found, indent=2) + "\n", encoding="utf-8")
-        card.write(args.reader)
+        card.record(args.reader, held_out=measured)
 
 
 if __name__ == "__main__":

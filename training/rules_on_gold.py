@@ -18,6 +18,7 @@ from pathlib import Path
 from assistant import Assistant, Filters
 from assistant.evaluation.runner import prediction_text
 from assistant.models.reader import PACKAGED_READER_DIR
+from training import card
 from training.evaluate import ROOT, SUPER_BOWL, gold_scores, gold_sets
 
 
@@ -51,10 +52,7 @@ def main() -> None:
     }
     print(json.dumps(scores, indent=2))
     if args.write:
-        path = PACKAGED_READER_DIR / "reader.json"
-        found = json.loads(path.read_text(encoding="utf-8"))
-        found.setdefault("scores", {}).update(scores)
-        path.write_text(json.dumps(found, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        card.record(PACKAGED_READER_DIR, scores={**card.recorded(PACKAGED_READER_DIR).get("scores", {}), **scores})
 
 
 if __name__ == "__main__":

@@ -300,9 +300,7 @@ def main(argv: list[str] | None = None) -> None:
 
     scores = evaluate.evaluate_folder(Path(cfg.export), Path(cfg.qa), cfg.dev_examples)
     (Path(cfg.out) / "scores.json").write_text(json.dumps(scores, indent=2))
-    file = Path(cfg.export) / "reader.json"
-    file.write_text(json.dumps({**json.loads(file.read_text()), "scores": scores}, indent=2) + "\n")
-    card.write(Path(cfg.export))
+    card.record(Path(cfg.export), scores=scores)
     log.info("scores: %s", json.dumps(scores))
 
 
