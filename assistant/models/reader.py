@@ -112,8 +112,7 @@ class OnnxReader:
         self._tokenizer.enable_truncation(
             max_length=int(settings["max_length"]), stride=int(settings["stride"]), strategy="only_second"
         )
-        # Several graphs (an ensemble, `models` in reader.json) are read alike and their logits averaged.
-        self._sessions = [session(folder / name, threads) for name in settings.get("models", ["model.onnx"])]
+        self._session = session(folder / "model.onnx", threads)
         self._max_answer_tokens = max_answer_tokens
 
     def windows(self, question: str, contexts: list[str]) -> list[Window]:
@@ -142,10 +141,7 @@ class OnnxReader:
                 ids[r, : len(w.ids)] = w.ids
                 types[r, : len(w.ids)] = w.types
                 mask[r, : len(w.ids)] = 1
-            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            outs = [sess.run(None, feed) for sess in self._sessions]
-            s = sum(o[0] for o in outs) / len(outs)
-            e = sum(o[1] for o in outs) / len(outs)
+            s, e = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
             for r, w in enumerate(chunk):
                 starts.append(s[r, : len(w.ids)])
                 ends.append(e[r, : len(w.ids)])
