@@ -87,3 +87,39 @@ def test_the_held_out_curve_keeps_off_topic_and_on_topic_unanswerable_apart() ->
         }
     )
     assert "| **2.0** | **0.250** | **0.500** | **1.000** | **1.000** |" in shown
+
+
+def test_an_ensemble_reads_with_every_graph_and_averages_their_logits(tmp_path: Path) -> None:
+    from assistant.models.reader import PACKAGED_READER_DIR
+    from training import card, ensemble
+
+    single = tmp_path / "single"
+    single.mkdir()
+    for name in ("model.onnx", "tokenizer.json"):
+        (single / name).write_bytes((PACKAGED_READER_DIR / name).read_bytes())
+    (single / "reader.json").write_text(json.dumps({"max_length": 192, "stride": 64, "trained": {"steps": 1}}))
+    ensemble.combine(tmp_path / "pair", [single, single])
+    pair = OnnxReader(tmp_path / "pair")
+    assert pair.settings["models"] == ["model.onnx", "model-2.onnx"] and len(pair._sessions) == 2
+    assert pair.settings["members"] == [{"steps": 1}, {"steps": 1}]
+    # Two copies of one graph average to that graph: the same spans, the same margins.
+    question, contexts = "How many people were arrested?", ["Police arrested 40 protesters on Tuesday.", "Rain fell."]
+    alone, both = OnnxReader(single).read(question, contexts), pair.read(question, contexts)
+    assert [(s.context, s.start, s.end) for s in both] == [(s.context, s.start, s.end) for s in alone]
+    assert [s.margin for s in both] == pytest.approx([s.margin for s in alone], abs=1e-4)
+    # An ensemble of an ensemble flattens; the card names every graph's run.
+    ensemble.combine(tmp_path / "pair", [tmp_path / "pair", single])
+    assert card.recorded(tmp_path / "pair")["models"] == ["model.onnx", "model-2.onnx", "model-3.onnx"]
+    card.write(tmp_path / "pair")
+    assert "An ensemble of 3 readers" in (tmp_path / "pair" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    # Readers of other windows cannot be averaged token by token.
+    (single / "reader.json").write_text(json.dumps({"max_length": 256, "stride": 64}))
+    with pytest.raises(SystemExit, match="different windows"):
+        ensemble.combine(tmp_path / "other", [tmp_path / "pair", single])
+
+
+def test_the_recorded_command_gives_the_flags_as_typed() -> None:
+    from training.train_reader import Config, command_flags
+
+    assert command_flags(Config()) == ""
+    assert command_flags(Config(seed=29, bf16=True, out="/tmp/x")) == " --seed 29 --bf16"

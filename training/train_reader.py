@@ -49,6 +49,9 @@ class Config:
     weight_decay: float = 0.01
     seed: int = 13
     threads: int = 0
+    # Matrix products in bfloat16 (torch.autocast; weights and optimizer stay float32): 1.8x faster steps on
+    # a CPU with AVX-512 BF16 (measured here: 1.9 s against 3.4 s a step of 32 x 192 tokens).
+    bf16: bool = False
     checkpoint_every: int = 200
     dev_examples: int = 0
 
@@ -184,7 +187,8 @@ def train(cfg: Config, resume: bool) -> Path:
     running = 0.0
     while step < total:
         batch = collate([feats[j] for j in schedule[step]])
-        loss = model(**batch).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            loss = model(**batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -234,11 +238,12 @@ def train(cfg: Config, resume: bool) -> Path:
 def command_flags(cfg: Config) -> str:
     """The flags that differ from the defaults, as typed (paths left out: they are machine-specific)."""
     default = asdict(Config())
-    return "".join(
-        f" --{k.replace('_', '-')} {v}"
-        for k, v in asdict(cfg).items()
-        if v != default[k] and k not in {"qa", "out", "export"}
-    )
+    flags = []
+    for k, v in asdict(cfg).items():
+        if v != default[k] and k not in {"qa", "out", "export"}:
+            flag = "--" + ("" if v is not False else "no-") + k.replace("_", "-")
+            flags.append(flag if isinstance(v, bool) else f"{flag} {v}")
+    return "".join(" " + f for f in flags)
 
 
 def export(model_dir: Path, target: Path, cfg: Config) -> None:
@@ -286,7 +291,11 @@ def export(model_dir: Path, target: Path, cfg: Config) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for name, value in asdict(Config()).items():
-        parser.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=value)
+        else:
+            parser.add_argument(flag, type=type(value), default=value)
     parser.add_argument("--resume", action="store_true", help="go on from the last checkpoint in --out")
     parser.add_argument("--skip-train", action="store_true", help="export and evaluate --out/final only")
     args = vars(parser.parse_args(argv))

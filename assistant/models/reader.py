@@ -112,7 +112,9 @@ class OnnxReader:
         self._tokenizer.enable_truncation(
             max_length=int(settings["max_length"]), stride=int(settings["stride"]), strategy="only_second"
         )
-        self._session = session(folder / "model.onnx", threads)
+        # An ensemble (`models` in reader.json, made by training/ensemble.py) reads each window with every graph
+        # and averages their logits.
+        self._sessions = [session(folder / name, threads) for name in settings.get("models", ["model.onnx"])]
         self._max_answer_tokens = max_answer_tokens
 
     def windows(self, question: str, contexts: list[str]) -> list[Window]:
@@ -141,7 +143,10 @@ class OnnxReader:
                 ids[r, : len(w.ids)] = w.ids
                 types[r, : len(w.ids)] = w.types
                 mask[r, : len(w.ids)] = 1
-            s, e = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            outs = [sess.run(None, feed) for sess in self._sessions]
+            s = sum(o[0] for o in outs) / len(outs)
+            e = sum(o[1] for o in outs) / len(outs)
             for r, w in enumerate(chunk):
                 starts.append(s[r, : len(w.ids)])
                 ends.append(e[r, : len(w.ids)])
