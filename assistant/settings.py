@@ -87,8 +87,8 @@ class Settings:
     max_answer_sentences: int = 3
     # The extractive reader that picks the short answer and the sentence citing it among the retrieved passages,
     # and declines when no passage answers: `packaged` (ours, trained by training/, assistant/data/reader),
-    # a folder of an exported ONNX reader or of a transformers question-answering model, or `none` (the
-    # hand-written rules and NER below; docs/reader.md compares them).
+    # a folder of an exported ONNX reader (or of several, training/ensemble.py) or of a transformers
+    # question-answering model, or `none` (the hand-written rules and NER below; docs/reader.md compares them).
     reader: str = "packaged"
     # The reader's no-answer threshold: its best span must beat "not in this passage" by this margin (logits).
     # None: the value calibrated for the reader and written in its reader.json (docs/reader.md); a reader
