@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.models.reader import OnnxReader
+from assistant.models.reader import PACKAGED_READER_DIR, OnnxReader
 from tests.chat_server import REPO
 
 pytestmark = pytest.mark.slow
@@ -35,6 +35,9 @@ def test_the_training_script_builds_trains_exports_and_evaluates(tmp_path: Path)
         "2",
         "--checkpoint-every",
         "1",
+        # Distilled from the shipped reader too, beside the gold spans.
+        "--teacher",
+        str(PACKAGED_READER_DIR),
     ]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -90,7 +93,6 @@ def test_the_held_out_curve_keeps_off_topic_and_on_topic_unanswerable_apart() ->
 
 
 def test_an_ensemble_reads_with_every_graph_and_averages_their_logits(tmp_path: Path) -> None:
-    from assistant.models.reader import PACKAGED_READER_DIR
     from training import card, ensemble
 
     single = tmp_path / "single"
@@ -123,3 +125,15 @@ def test_the_recorded_command_gives_the_flags_as_typed() -> None:
 
     assert command_flags(Config()) == ""
     assert command_flags(Config(seed=29, bf16=True, out="/tmp/x")) == " --seed 29 --bf16"
+
+
+def test_the_distillation_loss_is_zero_only_where_the_student_matches_its_teacher() -> None:
+    import torch
+
+    from training.train_reader import distill_loss
+
+    teacher = torch.tensor([[2.0, 0.0, 1.0, 9.0]])
+    mask = torch.tensor([[1, 1, 1, 0]])  # the last token is padding: its logit counts for neither
+    same = torch.tensor([[2.0, 0.0, 1.0, -9.0]])
+    assert distill_loss(same, teacher, mask, temperature=2.0).item() == pytest.approx(0.0, abs=1e-6)
+    assert distill_loss(torch.tensor([[0.0, 2.0, 1.0, 9.0]]), teacher, mask, temperature=2.0).item() > 0.1

@@ -54,6 +54,11 @@ class Config:
     bf16: bool = False
     checkpoint_every: int = 200
     dev_examples: int = 0
+    # Exported readers (comma-separated folders) whose softened start and end distributions the model also
+    # learns (knowledge distillation), with this weight against the gold spans, at this temperature.
+    teacher: str = ""
+    distill_weight: float = 0.5
+    temperature: float = 2.0
 
 
 @dataclass
@@ -139,6 +144,39 @@ def collate(feats: list[Feature]) -> dict[str, torch.Tensor]:
     }
 
 
+class Teachers:
+    """Exported ONNX readers whose averaged start and end logits are the distillation targets."""
+
+    def __init__(self, folders: str) -> None:
+        from assistant.models.onnx import session
+
+        # A folder may be an ensemble itself (training/ensemble.py): each of its graphs is a teacher.
+        self._sessions = [
+            session(Path(f) / name, 0)
+            for f in folders.split(",")
+            if f
+            for name in card.recorded(Path(f)).get("models", ["model.onnx"])
+        ]
+
+    def __bool__(self) -> bool:
+        return bool(self._sessions)
+
+    def logits(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        feed = {k: batch[k].numpy() for k in ("input_ids", "attention_mask", "token_type_ids")}
+        outs = [s.run(None, feed) for s in self._sessions]
+        start = sum(torch.from_numpy(o[0]) for o in outs) / len(outs)
+        end = sum(torch.from_numpy(o[1]) for o in outs) / len(outs)
+        return start, end
+
+
+def distill_loss(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor, temperature: float) -> torch.Tensor:
+    """KL(teacher || student) of the softened distributions over each window's tokens, scaled by T^2."""
+    pad = mask == 0
+    s = torch.log_softmax((student / temperature).masked_fill(pad, -1e4), dim=-1)
+    t = torch.log_softmax((teacher / temperature).masked_fill(pad, -1e4), dim=-1)
+    return (t.exp() * (t - s)).sum(-1).mean() * temperature**2
+
+
 def train(cfg: Config, resume: bool) -> Path:
     """Fine-tune and return the folder of the final torch model."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
@@ -181,6 +219,7 @@ def train(cfg: Config, resume: bool) -> Path:
         scheduler.load_state_dict(state["scheduler"])
         step = state["step"]
         log.info("resumed at step %d of %d", step, total)
+    teachers = Teachers(cfg.teacher)
     model.train()
     started = time.monotonic()
     bar = tqdm(total=total, initial=step, desc="training", unit="step")
@@ -188,7 +227,14 @@ def train(cfg: Config, resume: bool) -> Path:
     while step < total:
         batch = collate([feats[j] for j in schedule[step]])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            loss = model(**batch).loss
+            pred = model(**batch)
+        loss = pred.loss
+        if teachers:
+            start, end = teachers.logits(batch)
+            mask = batch["attention_mask"]
+            soft = distill_loss(pred.start_logits.float(), start, mask, cfg.temperature)
+            soft = (soft + distill_loss(pred.end_logits.float(), end, mask, cfg.temperature)) / 2
+            loss = (1 - cfg.distill_weight) * loss + cfg.distill_weight * soft
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
