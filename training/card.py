@@ -112,6 +112,11 @@ def record(folder: Path, **fields: Any) -> None:
     write(folder)
 
 
+def members(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """The training runs of a reader's graphs, from its reader.json: one, or each of an ensemble's."""
+    return found.get("members", [found.get("trained", {})])
+
+
 def _made_by(trained: dict[str, Any]) -> str:
     return (
         f"`{trained.get('command', 'python -m training.train_reader')}` on {trained.get('date', '?')} "
@@ -123,13 +128,13 @@ def _made_by(trained: dict[str, Any]) -> str:
 
 def _models(found: dict[str, Any]) -> str:
     """Who made the graph, or each graph of an ensemble (training/ensemble.py)."""
-    members = found.get("members")
-    if not members:
-        return f"- Made by {_made_by(found.get('trained', {}))}.\n  training/README.md tells how to reproduce it."
+    runs = members(found)
+    if "members" not in found:
+        return f"- Made by {_made_by(runs[0])}.\n  training/README.md tells how to reproduce it."
     graphs = ", ".join(f"`{name}`" for name in found["models"])
-    made = "\n".join(f"  - {name}: {_made_by(t)}" for name, t in zip(found["models"], members, strict=True))
+    made = "\n".join(f"  - {name}: {_made_by(t)}" for name, t in zip(found["models"], runs, strict=True))
     return (
-        f"- An ensemble of {len(members)} readers trained alike from different seeds ({graphs}): each window is "
+        f"- An ensemble of {len(runs)} readers trained alike from different seeds ({graphs}): each window is "
         "read by every graph and their start and end logits averaged (`python -m training.ensemble`). Made by\n"
         f"{made}\n  training/README.md tells how to reproduce it."
     )
@@ -137,7 +142,7 @@ def _models(found: dict[str, Any]) -> str:
 
 def write(folder: Path) -> None:
     found = recorded(folder)
-    trained = found.get("members", [found.get("trained", {})])[0]
+    trained = members(found)[0]
     from training.train_reader import Config  # train_reader imports this module
 
     defaults = Config()

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from assistant.models.reader import graph_names
 from training import card, data
 
 
@@ -22,8 +23,8 @@ def combine(out: Path, members: list[Path]) -> None:
     shape = {(s["max_length"], s["stride"]) for s in settings}
     if len(shape) != 1:
         raise SystemExit(f"the readers read different windows (max_length, stride): {sorted(shape)}")
-    graphs = [m / name for m, s in zip(members, settings, strict=True) for name in s.get("models", ["model.onnx"])]
-    trained = [t for s in settings for t in s.get("members", [s.get("trained", {})])]
+    graphs = [m / name for m, s in zip(members, settings, strict=True) for name in graph_names(s)]
+    trained = [t for s in settings for t in card.members(s)]
     # Staged first: `out` may be one of the members (the shipped folder, say).
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp)

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from assistant.models.reader import averaged_logits, graph_names
 from training import card, data
 
 log = logging.getLogger("training")
@@ -152,10 +153,7 @@ class Teachers:
 
         # A folder may be an ensemble itself (training/ensemble.py): each of its graphs is a teacher.
         self._sessions = [
-            session(Path(f) / name, 0)
-            for f in folders.split(",")
-            if f
-            for name in card.recorded(Path(f)).get("models", ["model.onnx"])
+            session(Path(f) / name, 0) for f in folders.split(",") if f for name in graph_names(card.recorded(Path(f)))
         ]
 
     def __bool__(self) -> bool:
@@ -163,10 +161,8 @@ class Teachers:
 
     def logits(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         feed = {k: batch[k].numpy() for k in ("input_ids", "attention_mask", "token_type_ids")}
-        outs = [s.run(None, feed) for s in self._sessions]
-        start = sum(torch.from_numpy(o[0]) for o in outs) / len(outs)
-        end = sum(torch.from_numpy(o[1]) for o in outs) / len(outs)
-        return start, end
+        start, end = averaged_logits(self._sessions, feed)
+        return torch.from_numpy(start), torch.from_numpy(end)
 
 
 def distill_loss(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -94,6 +94,18 @@ def decode(windows: list[Window], starts: list[np.ndarray], ends: list[np.ndarra
     return sorted(spans, key=lambda s: -s.margin)
 
 
+def graph_names(settings: dict[str, Any]) -> list[str]:
+    """The ONNX graphs of an exported reader folder, from its reader.json: one, or several for an ensemble
+    (`models`, made by training/ensemble.py)."""
+    return list(settings.get("models", ["model.onnx"]))
+
+
+def averaged_logits(sessions: list[Any], feed: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The start and end logits of every graph on `feed`, averaged: an ensemble reads each window with each."""
+    outs = [sess.run(None, feed) for sess in sessions]
+    return sum(o[0] for o in outs) / len(outs), sum(o[1] for o in outs) / len(outs)
+
+
 class OnnxReader:
     """The reader as an ONNX graph with a `tokenizers` tokenizer: no torch or transformers at run time."""
 
@@ -112,9 +124,7 @@ class OnnxReader:
         self._tokenizer.enable_truncation(
             max_length=int(settings["max_length"]), stride=int(settings["stride"]), strategy="only_second"
         )
-        # An ensemble (`models` in reader.json, made by training/ensemble.py) reads each window with every graph
-        # and averages their logits.
-        self._sessions = [session(folder / name, threads) for name in settings.get("models", ["model.onnx"])]
+        self._sessions = [session(folder / name, threads) for name in graph_names(settings)]
         self._max_answer_tokens = max_answer_tokens
 
     def windows(self, question: str, contexts: list[str]) -> list[Window]:
@@ -143,10 +153,7 @@ class OnnxReader:
                 ids[r, : len(w.ids)] = w.ids
                 types[r, : len(w.ids)] = w.types
                 mask[r, : len(w.ids)] = 1
-            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            outs = [sess.run(None, feed) for sess in self._sessions]
-            s = sum(o[0] for o in outs) / len(outs)
-            e = sum(o[1] for o in outs) / len(outs)
+            s, e = averaged_logits(self._sessions, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
             for r, w in enumerate(chunk):
                 starts.append(s[r, : len(w.ids)])
                 ends.append(e[r, : len(w.ids)])
