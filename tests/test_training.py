@@ -127,6 +127,17 @@ def test_the_recorded_command_gives_the_flags_as_typed() -> None:
     assert command_flags(Config(seed=29, bf16=True, out="/tmp/x")) == " --seed 29 --bf16"
 
 
+def test_every_training_option_is_explained_with_its_default(capsys: pytest.CaptureFixture[str]) -> None:
+    from training.train_reader import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--teacher TEACHER exported readers (comma-separated) to distil from" in shown
+    assert "--seed SEED sampling of the mix, order and head initialisation (default: 13)" in shown
+    assert "--bf16, --no-bf16 matrix products in bfloat16" in shown
+
+
 def test_the_distillation_loss_is_zero_only_where_the_student_matches_its_teacher() -> None:
     import torch
 
@@ -137,3 +148,31 @@ def test_the_distillation_loss_is_zero_only_where_the_student_matches_its_teache
     same = torch.tensor([[2.0, 0.0, 1.0, -9.0]])
     assert distill_loss(same, teacher, mask, temperature=2.0).item() == pytest.approx(0.0, abs=1e-6)
     assert distill_loss(torch.tensor([[0.0, 2.0, 1.0, 9.0]]), teacher, mask, temperature=2.0).item() > 0.1
+
+
+def test_the_bold_margin_reads_one_configuration_and_only_its_short_answers(tmp_path: Path) -> None:
+    from training.short_answer_margin import curve, short_answer_rows
+
+    def row(config: str, prediction: str, margin: float, em: float) -> dict:
+        return {
+            "config": config,
+            "answerable": True,
+            "abstained": False,
+            "margin": margin,
+            "answer": "Police arrested 40 protesters. [1]",
+            "prediction": prediction,
+            "scores": {"em": em, "f1": em},
+        }
+
+    rows = [
+        row("default", "40", 9.0, 1.0),
+        row("default", "protesters", 2.0, 0.0),
+        row("default", "Police arrested 40 protesters.", 9.0, 0.0),  # the sentence itself: no short answer
+        row("rules", "40", 9.0, 0.0),
+    ]
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert [r["prediction"] for r in short_answer_rows(results)] == ["40", "protesters"]
+    assert len(short_answer_rows(results, "rules")) == 1
+    points = {t: (n, em) for t, n, em, _ in curve(short_answer_rows(results))}
+    assert points[2.0] == (2, 0.5) and points[9.0] == (1, 1.0) and 9.5 not in points

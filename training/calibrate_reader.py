@@ -66,7 +66,7 @@ def margin_rows(reader: Path, settings: Settings, progress: bool) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reader", type=Path, default=PACKAGED_READER_DIR)
+    parser.add_argument("--reader", type=Path, default=PACKAGED_READER_DIR, help="an exported reader folder")
     parser.add_argument("--write", action="store_true", help="write the chosen min_margin into the reader.json")
     args = parser.parse_args()
     rows = margin_rows(args.reader, Settings.from_env(), sys.stderr.isatty())

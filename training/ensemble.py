@@ -44,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="the ensemble's folder (replaced)")
     parser.add_argument("readers", type=Path, nargs="+", help="exported reader folders")
-    parser.add_argument("--qa", type=Path, default=data.DEFAULT_QA)
+    parser.add_argument("--qa", type=Path, default=data.DEFAULT_QA, help="the mix, for its dev/ sets")
     parser.add_argument("--dev-examples", type=int, default=0, help="questions per evaluation set (0: all)")
     args = parser.parse_args()
     combine(args.out, args.readers)

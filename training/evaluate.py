@@ -101,9 +101,9 @@ def evaluate_folder(folder: Path, qa: Path, max_examples: int = 0) -> dict[str, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reader", type=Path, default=PACKAGED_READER_DIR)
-    parser.add_argument("--qa", type=Path, default=ROOT.parent / "shared" / "qa")
-    parser.add_argument("--max-examples", type=int, default=0)
+    parser.add_argument("--reader", type=Path, default=PACKAGED_READER_DIR, help="an exported reader folder")
+    parser.add_argument("--qa", type=Path, default=ROOT.parent / "shared" / "qa", help="the mix, for its dev/ sets")
+    parser.add_argument("--max-examples", type=int, default=0, help="questions per set (0: all)")
     args = parser.parse_args()
     print(json.dumps(evaluate_folder(args.reader, args.qa, args.max_examples), indent=2))
 

@@ -60,7 +60,7 @@ def curve(rows: dict[str, list[dict]]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reader", type=Path, default=PACKAGED_READER_DIR)
+    parser.add_argument("--reader", type=Path, default=PACKAGED_READER_DIR, help="an exported reader folder")
     parser.add_argument("--write", action="store_true", help="write the curve into the reader.json and its card")
     args = parser.parse_args()
     rows = held_out_rows(args.reader, Settings.from_env(), sys.stderr.isatty())

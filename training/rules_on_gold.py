@@ -43,7 +43,7 @@ def rules_scores(path: Path, desc: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--qa", type=Path, default=ROOT.parent / "shared" / "qa")
+    parser.add_argument("--qa", type=Path, default=ROOT.parent / "shared" / "qa", help="the mix, for its dev/ sets")
     parser.add_argument("--write", action="store_true", help="write the scores into the shipped reader.json")
     args = parser.parse_args()
     scores = {

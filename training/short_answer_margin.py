@@ -4,6 +4,7 @@ the short answer in bold).
 
     assistant eval eval/tydiqa_open_dev.json --out /tmp/tydiqa
     python -m training.short_answer_margin /tmp/tydiqa/results.jsonl --target-em 0.6
+    python -m training.short_answer_margin eval/reports/readme/tydiqa_open_dev/results.jsonl   # after eval/results.sh
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ _MARKER = re.compile(r"\s*\[\d+\]")
 THRESHOLDS = [x / 2 for x in range(-2, 25)]
 
 
-def short_answer_rows(results: Path) -> list[dict[str, Any]]:
-    """Answered, answerable rows whose prediction is a short answer (not the cited sentences themselves)."""
+def short_answer_rows(results: Path, config: str = "default") -> list[dict[str, Any]]:
+    """One configuration's answered, answerable rows whose prediction is a short answer (not the cited sentences)."""
     rows = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [
         r
         for r in rows
-        if r["answerable"]
+        if r["config"] == config
+        and r["answerable"]
         and not r["abstained"]
         and r["margin"] is not None
         and r["prediction"] != _MARKER.sub("", r["answer"]).strip()
@@ -45,10 +47,11 @@ def curve(rows: list[dict[str, Any]]) -> list[tuple[float, int, float, float]]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("results", type=Path)
+    parser.add_argument("results", type=Path, help="an `assistant eval` results.jsonl")
+    parser.add_argument("--config", default="default", help="the configuration whose rows are read (default: default)")
     parser.add_argument("--target-em", type=float, default=0.6, help="the EM the bolded short answers must reach")
     args = parser.parse_args(argv)
-    rows = short_answer_rows(args.results)
+    rows = short_answer_rows(args.results, args.config)
     points = curve(rows)
     print(f"{len(rows)} short answers\nthreshold  bolded  share  EM     F1")
     for t, n, em, f1 in points:

@@ -16,7 +16,7 @@ import os
 import random
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -29,37 +29,37 @@ log = logging.getLogger("training")
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _option(default, help: str):
+    """A Config field with its --help text."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class Config:
-    qa: str = str(data.DEFAULT_QA)
-    out: str = str(ROOT / "training" / "runs" / "reader")
-    export: str = str(ROOT / "assistant" / "data" / "reader")
-    # Questions used (0: all of the mix); two epochs of the default take about 110 minutes on 2 cores.
-    max_examples: int = 36000
+    qa: str = _option(str(data.DEFAULT_QA), "the training mix (SQuAD v2 JSON files, with dev/)")
+    out: str = _option(str(ROOT / "training" / "runs" / "reader"), "checkpoints, logs and scores (git-ignored)")
+    export: str = _option(str(ROOT / "assistant" / "data" / "reader"), "where the int8 ONNX reader is written")
+    max_examples: int = _option(36000, "questions used (0: all of the mix); two epochs of 36,000 take ~110 min")
     # A window is about one retrieved passage (600 characters) with its question.
-    max_length: int = 192
-    stride: int = 64
-    # Windows cut from a long context that miss the answer: the share kept as no-answer examples, and at most
-    # this many no-answer windows a question (a 23k-character paper would give forty).
-    negative_window_rate: float = 0.3
-    negative_windows: int = 2
-    batch_size: int = 32
-    epochs: float = 2.0
-    lr: float = 1e-4
-    warmup: float = 0.06
-    weight_decay: float = 0.01
-    seed: int = 13
-    threads: int = 0
-    # Matrix products in bfloat16 (torch.autocast; weights and optimizer stay float32): 1.8x faster steps on
-    # a CPU with AVX-512 BF16 (measured here: 1.9 s against 3.4 s a step of 32 x 192 tokens).
-    bf16: bool = False
-    checkpoint_every: int = 200
-    dev_examples: int = 0
-    # Exported readers (comma-separated folders) whose softened start and end distributions the model also
-    # learns (knowledge distillation), with this weight against the gold spans, at this temperature.
-    teacher: str = ""
-    distill_weight: float = 0.5
-    temperature: float = 2.0
+    max_length: int = _option(192, "tokens per window (question and passage)")
+    stride: int = _option(64, "tokens shared by consecutive windows of a long context")
+    # A 23k-character paper would give forty no-answer windows.
+    negative_window_rate: float = _option(0.3, "share of a long context's windows without the answer kept")
+    negative_windows: int = _option(2, "at most this many no-answer windows per question")
+    batch_size: int = _option(32, "windows per step")
+    epochs: float = _option(2.0, "passes over the training windows")
+    lr: float = _option(1e-4, "peak learning rate (AdamW, linear decay)")
+    warmup: float = _option(0.06, "share of the steps spent warming up")
+    weight_decay: float = _option(0.01, "AdamW weight decay")
+    seed: int = _option(13, "sampling of the mix, order and head initialisation")
+    threads: int = _option(0, "torch threads (0: torch's default)")
+    # Measured here: 1.9 s against 3.4 s a step of 32 x 192 tokens (AVX-512 BF16).
+    bf16: bool = _option(False, "matrix products in bfloat16 (weights and optimizer stay float32)")
+    checkpoint_every: int = _option(200, "steps between checkpoints")
+    dev_examples: int = _option(0, "questions per evaluation set (0: all)")
+    teacher: str = _option("", "exported readers (comma-separated) to distil from (their averaged soft spans)")
+    distill_weight: float = _option(0.5, "weight of the teacher's loss against the gold spans'")
+    temperature: float = _option(2.0, "softening of the teacher's and the student's distributions")
 
 
 @dataclass
@@ -332,12 +332,13 @@ def export(model_dir: Path, target: Path, cfg: Config) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for name, value in asdict(Config()).items():
-        flag = "--" + name.replace("_", "-")
+    for option in fields(Config):
+        flag, value, help = "--" + option.name.replace("_", "-"), option.default, option.metadata["help"]
         if isinstance(value, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=value)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=value, help=help)
         else:
-            parser.add_argument(flag, type=type(value), default=value)
+            shown = f" (default: {value})" if value != "" else ""
+            parser.add_argument(flag, type=type(value), default=value, help=help + shown)
     parser.add_argument("--resume", action="store_true", help="go on from the last checkpoint in --out")
     parser.add_argument("--skip-train", action="store_true", help="export and evaluate --out/final only")
     args = vars(parser.parse_args(argv))
