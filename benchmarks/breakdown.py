@@ -11,13 +11,11 @@ passage cache, measured in the same run.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import ROOT, latencies_ms, load_average, table, write_json
+from common import arguments, latencies_ms, load_average, table, write_json
 
 from assistant.answer_types import tokens
 from assistant.evidence import term_set
@@ -97,11 +95,10 @@ def _new_sentences(func: Callable[[str], object]) -> Callable[[str], object]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=100000)
-    parser.add_argument("--questions", type=int, default=40)
-    parser.add_argument("-k", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "breakdown.json")
+    parser = arguments(__doc__, "breakdown.json")
+    parser.add_argument("--size", type=int, default=100000, help="passages in the index")
+    parser.add_argument("--questions", type=int, default=40, help="questions asked")
+    parser.add_argument("-k", type=int, default=5, help="passages retrieved a question")
     args = parser.parse_args(argv)
     result = measure(args.size, questions(args.questions), args.k)
     table(f"Hybrid retrieval by stage, {result['passages']} passages (ms; load {load_average()})", result["rows"])

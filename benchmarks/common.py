@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -24,6 +25,18 @@ from assistant.settings import Settings  # noqa: E402
 
 CACHE = Path(os.environ.get("ASSISTANT_BENCH_CACHE", ROOT / "benchmarks" / ".cache"))
 SQUAD = ROOT / "eval" / "squad_v1_super_bowl_50.json"
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The script's docstring as written (with its examples), and every option's default."""
+
+
+def arguments(doc: str | None, results: str | None = None) -> argparse.ArgumentParser:
+    """The script's command line; `results` names its JSON file in benchmarks/results/ (`--out`)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=_HelpFormatter)
+    if results:
+        parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / results, help="JSON results")
+    return parser
 
 
 def settings(**changes: Any) -> Settings:

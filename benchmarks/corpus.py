@@ -221,11 +221,11 @@ def write_corpus(folder: Path, count: int, pool: list[tuple[str, str]], per_file
 
 
 if __name__ == "__main__":
-    import argparse
+    from common import arguments
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path)
-    parser.add_argument("--articles", type=int, default=4000)
+    parser = arguments(__doc__)
+    parser.add_argument("folder", type=Path, help="where the articles are written")
+    parser.add_argument("--articles", type=int, default=4000, help="articles generated")
     parser.add_argument("--pool", type=int, default=12000, help="distinct sentences to draw from")
     args = parser.parse_args()
     written = write_corpus(args.folder, args.articles, sentence_pool(args.pool))

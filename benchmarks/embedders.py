@@ -5,14 +5,13 @@ python benchmarks/embedders.py [--sentences 600] [--rounds 2]
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from common import CACHE, ROOT, load_average, settings, squad_paragraphs_and_questions, table, write_json
+from common import CACHE, arguments, load_average, settings, squad_paragraphs_and_questions, table, write_json
 
 from assistant.app import Assistant
 from assistant.models.embedder import get_embedder
@@ -68,11 +67,10 @@ def _set_torch_threads(cfg: tuple[str, int]) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__, "embedders.json")
     parser.add_argument("--sentences", type=int, default=600, help="corpus sentences encoded per round")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=settings().embed_batch_size)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "embedders.json")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (the median is kept)")
+    parser.add_argument("--batch-size", type=int, default=settings().embed_batch_size, help="encoding batch")
     args = parser.parse_args(argv)
 
     texts = [text for _, text in sentence_pool(args.sentences, seed=99)]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import ROOT, load_average, percentile, settings, table, write_json
+from common import arguments, load_average, percentile, settings, table, write_json
 from query import questions
 
 from benchmarks.indexes import cached_index
@@ -110,11 +110,12 @@ def measure_in_child(size: int, queries: int, ef_search: int) -> list[dict[str, 
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
-    parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--ef-search", type=int, nargs="+", default=[settings().hnsw_ef_search])
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "hnsw_recall.json")
+    parser = arguments(__doc__, "hnsw_recall.json")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000], help="index sizes (passages)")
+    parser.add_argument("--queries", type=int, default=200, help="queries an index")
+    parser.add_argument(
+        "--ef-search", type=int, nargs="+", default=[settings().hnsw_ef_search], help="ef_search values"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # one measurement, rows to this file
     args = parser.parse_args(argv)
     if args.child:

@@ -8,14 +8,13 @@ one before and one after the ingest, so a change of machine load during the run 
 
 from __future__ import annotations
 
-import argparse
 import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, load_average, peak_rss_mb, scratch_dir, settings, table, write_json
+from common import arguments, load_average, peak_rss_mb, scratch_dir, settings, table, write_json
 
 from assistant.app import Assistant
 from assistant.ingest.loaders import load
@@ -104,9 +103,8 @@ def run(passages: int, workdir: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--passages", type=int, default=2000)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "ingest.json")
+    parser = arguments(__doc__, "ingest.json")
+    parser.add_argument("--passages", type=int, default=2000, help="passages ingested")
     args = parser.parse_args(argv)
     with scratch_dir("ingest-") as workdir:
         result = run(args.passages, workdir)

@@ -11,13 +11,12 @@ The indexes are built from cached embeddings of generated text (benchmarks/index
 
 from __future__ import annotations
 
-import argparse
 import random
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import CACHE, ROOT, latencies_ms, load_average, peak_rss_mb, settings, table, write_json
+from common import CACHE, arguments, latencies_ms, load_average, peak_rss_mb, settings, table, write_json
 
 from assistant.app import Assistant
 from assistant.store import where_clause
@@ -157,14 +156,13 @@ def measure_server(size: int, qs: list[str], k: int) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--questions", type=int, default=60)
+    parser = arguments(__doc__, "query.json")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000], help="index sizes (passages)")
+    parser.add_argument("--questions", type=int, default=60, help="questions an index")
     parser.add_argument(
         "--server-size", type=int, default=10000, help="also measure this index via a Chroma server (0: skip)"
     )
-    parser.add_argument("-k", type=int, default=settings().top_k)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "query.json")
+    parser.add_argument("-k", type=int, default=settings().top_k, help="passages retrieved a question")
     args = parser.parse_args(argv)
     qs = questions(args.questions)
     rows: list[dict[str, Any]] = []

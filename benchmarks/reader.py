@@ -8,13 +8,11 @@ Prints windows per second and milliseconds per question (p50/p95); docs/benchmar
 
 from __future__ import annotations
 
-import argparse
 import random
 import time
-from pathlib import Path
 from typing import Any
 
-from common import ROOT, load_average, percentile, settings, squad_paragraphs_and_questions, table, write_json
+from common import arguments, load_average, percentile, settings, squad_paragraphs_and_questions, table, write_json
 
 from assistant.models.reader import PACKAGED_READER, get_reader
 
@@ -22,11 +20,10 @@ PASSAGE_CHARS = 600
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=int, default=100)
-    parser.add_argument("-k", type=int, default=settings().reader_passages)
+    parser = arguments(__doc__, "reader.json")
+    parser.add_argument("--questions", type=int, default=100, help="questions read")
+    parser.add_argument("-k", type=int, default=settings().reader_passages, help="passages read a question")
     parser.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: every core)")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "reader.json")
     args = parser.parse_args(argv)
     paragraphs, questions = squad_paragraphs_and_questions()
     rng = random.Random(3)

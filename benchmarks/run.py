@@ -11,7 +11,6 @@ benchmarks/results/summary.json. Built indexes and cached vectors stay in benchm
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, load_average, table, write_json
+from common import ROOT, arguments, load_average, table, write_json
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -79,7 +78,7 @@ def summary(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__)
     parser.add_argument("--quick", action="store_true", help="1k/10k indexes, 600-passage ingest, fewer rounds")
     args = parser.parse_args()
     start = time.perf_counter()

@@ -8,7 +8,6 @@ HTTP 200 (chat); its peak resident memory is read from the kernel's accounting o
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import socket
@@ -20,7 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, load_average, table, write_json
+from common import ROOT, arguments, load_average, table, write_json
 
 from benchmarks.query import questions
 
@@ -114,10 +113,9 @@ def _row(passages: int, what: str, results: list[tuple[float, float, int]], mode
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100000])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "startup.json")
+    parser = arguments(__doc__, "startup.json")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100000], help="index sizes (passages)")
+    parser.add_argument("--runs", type=int, default=3, help="cold starts a size")
     args = parser.parse_args(argv)
     rows = [r for size in args.sizes for r in measure(size, args.runs)]
     table(f"Cold start and peak memory ({args.runs} runs; load {load_average()})", rows)

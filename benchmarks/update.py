@@ -9,7 +9,6 @@ articles are new generated text (their sentences reach the real model): the embe
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
@@ -17,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, latencies_ms, load_average, scratch_dir, settings, table, write_json
+from common import arguments, latencies_ms, load_average, scratch_dir, settings, table, write_json
 
 from assistant.app import Assistant
 from benchmarks.corpus import articles, sentence_pool
@@ -94,11 +93,10 @@ def run(size: int, count: int, qs: list[str], workdir: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=100000)
-    parser.add_argument("--articles", type=int, default=5)
-    parser.add_argument("--questions", type=int, default=40)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "update.json")
+    parser = arguments(__doc__, "update.json")
+    parser.add_argument("--size", type=int, default=100000, help="passages in the index")
+    parser.add_argument("--articles", type=int, default=5, help="articles ingested and deleted")
+    parser.add_argument("--questions", type=int, default=40, help="BM25 searches before and after")
     args = parser.parse_args(argv)
     with scratch_dir("update-") as workdir:
         result = run(args.size, args.articles, questions(args.questions), workdir)
